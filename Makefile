@@ -1,0 +1,102 @@
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules --warn-undefined-variables
+
+PYTHON ?= python3
+TERRAFORM ?= terraform
+# A filesystem provider mirror (offline machines); real users init from the registry.
+TF_PLUGIN_DIR ?= /opt/tf-plugins
+TF_INIT_FLAGS := -input=false -backend=false $(if $(wildcard $(TF_PLUGIN_DIR)/registry.terraform.io),-plugin-dir=$(TF_PLUGIN_DIR))
+
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+PY := $(VENV)/bin/python
+PIP_FLAGS := -q --disable-pip-version-check
+
+PACKAGE := dist/signer.zip
+SIGNER_SOURCES := $(sort $(wildcard lambda_src/signed_import/*.py))
+EXAMPLES := $(sort $(dir $(wildcard examples/*/main.tf)))
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) 'pip>=25.1'
+	$(VENV)/bin/pip install $(PIP_FLAGS) --group dev
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/checkov.txt
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create the project virtualenv from pyproject.toml
+
+$(PACKAGE): $(SIGNER_SOURCES) tools/build_zip.py
+	$(PYTHON) tools/build_zip.py lambda_src $@
+
+.PHONY: package
+package: $(PACKAGE) ## Build the Lambda zip (deterministic)
+
+.PHONY: check-package
+check-package: ## Prove the committed zip is byte-identical to two fresh builds
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	a=$$($(PYTHON) tools/build_zip.py lambda_src "$$tmp/a.zip" | cut -d' ' -f1); \
+	b=$$($(PYTHON) tools/build_zip.py lambda_src "$$tmp/b.zip" | cut -d' ' -f1); \
+	c=$$(sha256sum $(PACKAGE) | cut -d' ' -f1); \
+	echo "fresh build 1: $$a"; echo "fresh build 2: $$b"; echo "committed:     $$c"; \
+	[ "$$a" = "$$b" ] || { echo "zip build is not deterministic" >&2; exit 1; }; \
+	[ "$$a" = "$$c" ] || { echo "$(PACKAGE) is stale: run 'make package' and commit it" >&2; exit 1; }
+
+.PHONY: fmt
+fmt: $(VENV)/.installed ## Format Terraform and Python sources
+	$(TERRAFORM) fmt -recursive
+	$(VENV)/bin/ruff format lambda_src tools tests
+	$(VENV)/bin/ruff check --fix lambda_src tools tests
+
+.terraform/.initialized: versions.tf
+	$(TERRAFORM) init $(TF_INIT_FLAGS) >/dev/null
+	touch $@
+
+.PHONY: init
+init: .terraform/.initialized ## terraform init (offline from the mirror when present)
+
+.PHONY: validate
+validate: init ## terraform validate the module and every example
+	$(TERRAFORM) validate
+	@for dir in $(EXAMPLES); do \
+	  echo "validate $$dir"; \
+	  $(TERRAFORM) -chdir=$$dir init $(TF_INIT_FLAGS) >/dev/null; \
+	  $(TERRAFORM) -chdir=$$dir validate; \
+	done
+
+.PHONY: lint
+lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed validate ## fmt check, validate, ruff, mypy, checkov
+	$(TERRAFORM) fmt -check -recursive
+	$(VENV)/bin/ruff format --check lambda_src tools tests
+	$(VENV)/bin/ruff check lambda_src tools tests
+	$(VENV)/bin/mypy
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d . \
+	  --skip-path .terraform --skip-path examples/.*/.terraform
+
+.PHONY: test-python
+test-python: $(VENV)/.installed ## pytest: signer unit tests against moto
+	$(VENV)/bin/pytest tests/unit
+
+.PHONY: test-terraform
+test-terraform: init ## terraform test with a mocked AWS provider (offline)
+	$(TERRAFORM) test
+
+.PHONY: test
+test: lint check-package test-python test-terraform ## Run every check and test
+
+.PHONY: clean
+clean: ## Remove virtualenvs, caches and Terraform working files
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .terraform build
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find examples -name .terraform -type d -prune -exec rm -rf {} +

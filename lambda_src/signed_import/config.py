@@ -1,0 +1,86 @@
+"""Configuration from the environment Terraform gives the function, validated once at init."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+S3_SINGLE_PUT_LIMIT = 5 * 1024**3
+MIN_EXPIRY_SECONDS = 60
+MAX_EXPIRY_SECONDS = 3600  # a URL dies with the role session that signed it anyway
+
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_PREFIX = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)+$")
+_CONTENT_TYPE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$")
+
+
+class ConfigError(RuntimeError):
+    """The function was deployed with a missing or invalid setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bucket: str
+    key_prefix: str
+    allowed_content_types: frozenset[str]
+    max_upload_bytes: int
+    url_expiry_seconds: int
+    region: str
+    endpoint_url: str | None
+
+    def allows(self, media_type: str) -> bool:
+        """True when `media_type` (lowercase, no parameters) matches the allowlist."""
+        if media_type in self.allowed_content_types:
+            return True
+        return media_type.split("/", 1)[0] + "/*" in self.allowed_content_types
+
+
+def _require(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"environment variable {name} is required")
+    return value
+
+
+def _int_in_range(env: Mapping[str, str], name: str, low: int, high: int) -> int:
+    raw = _require(env, name)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Read and validate every setting; raise ConfigError naming the first bad one."""
+    bucket = _require(env, "BUCKET_NAME")
+    if not _BUCKET.match(bucket):
+        raise ConfigError(f"BUCKET_NAME {bucket!r} is not a valid bucket name")
+
+    key_prefix = _require(env, "KEY_PREFIX")
+    if not _PREFIX.match(key_prefix) or ".." in key_prefix.split("/"):
+        raise ConfigError(f"KEY_PREFIX {key_prefix!r} must be safe path segments ending in '/'")
+
+    types = frozenset(t.strip().lower() for t in _require(env, "ALLOWED_CONTENT_TYPES").split(","))
+    bad = sorted(t for t in types if not _CONTENT_TYPE_PATTERN.match(t))
+    if bad:
+        raise ConfigError(f"ALLOWED_CONTENT_TYPES has invalid entries: {bad}")
+
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
+    if not region:
+        raise ConfigError("AWS_REGION is required")
+
+    return Settings(
+        bucket=bucket,
+        key_prefix=key_prefix,
+        allowed_content_types=types,
+        max_upload_bytes=_int_in_range(env, "MAX_UPLOAD_BYTES", 1, S3_SINGLE_PUT_LIMIT),
+        url_expiry_seconds=_int_in_range(
+            env, "URL_EXPIRY_SECONDS", MIN_EXPIRY_SECONDS, MAX_EXPIRY_SECONDS
+        ),
+        region=region,
+        endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None,
+    )

@@ -1,0 +1,39 @@
+"""API Gateway proxy responses in the module's JSON shape."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import ClientError
+
+_BASE_HEADERS = {
+    "Content-Type": "application/json",
+    # A response carries a one-time credential: never cache it anywhere.
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def json_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {**_BASE_HEADERS, **(headers or {})},
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def client_error(err: ClientError) -> dict[str, Any]:
+    return json_response(err.status, error_body(err.code, err.message), err.headers)
+
+
+def internal_error(request_id: str) -> dict[str, Any]:
+    message = f"the import could not be signed; quote request id {request_id or 'unknown'}"
+    return json_response(500, error_body("InternalError", message))
