@@ -81,7 +81,7 @@ lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed validate ## fmt check, valid
 	$(VENV)/bin/ruff format --check lambda_src tools tests
 	$(VENV)/bin/ruff check lambda_src tools tests
 	$(VENV)/bin/mypy
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d . \
+	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework terraform -d . \
 	  --skip-path .terraform --skip-path examples/.*/.terraform
 
 .PHONY: test-python

@@ -1,0 +1,225 @@
+################################################################################
+# REST API from the OpenAPI body (rendered once; also the openapi_document output)
+################################################################################
+
+locals {
+  authorizer_invoke_arn = var.custom_authorizer == null ? null : "arn:${local.partition}:apigateway:${local.region}:lambda:path/2015-03-31/functions/${var.custom_authorizer.function_arn}/invocations"
+
+  # One security scheme per authorization type; the method requires the selected one.
+  security_schemes = {
+    AWS_IAM = {
+      sigv4 = {
+        type                           = "apiKey"
+        name                           = "Authorization"
+        in                             = "header"
+        "x-amazon-apigateway-authtype" = "awsSigv4"
+      }
+    }
+    COGNITO_USER_POOLS = {
+      cognito = {
+        type                           = "apiKey"
+        name                           = "Authorization"
+        in                             = "header"
+        "x-amazon-apigateway-authtype" = "cognito_user_pools"
+        "x-amazon-apigateway-authorizer" = {
+          type         = "cognito_user_pools"
+          providerARNs = var.cognito_user_pool_arns
+        }
+      }
+    }
+    CUSTOM = var.custom_authorizer == null ? {} : {
+      lambda = {
+        type                           = "apiKey"
+        name                           = try(regex("^method\\.request\\.header\\.([^,]+)$", var.custom_authorizer.identity_source)[0], "Authorization")
+        in                             = "header"
+        "x-amazon-apigateway-authtype" = "custom"
+        "x-amazon-apigateway-authorizer" = {
+          type                         = lower(var.custom_authorizer.type)
+          authorizerUri                = local.authorizer_invoke_arn
+          identitySource               = var.custom_authorizer.identity_source
+          authorizerResultTtlInSeconds = var.custom_authorizer.result_ttl_seconds
+        }
+      }
+    }
+    NONE = {}
+  }[var.authorization_type]
+
+  security = {
+    AWS_IAM            = [{ sigv4 = [] }]
+    COGNITO_USER_POOLS = [{ cognito = var.cognito_authorization_scopes }]
+    CUSTOM             = [{ lambda = [] }]
+    NONE               = []
+  }[var.authorization_type]
+
+  # Every error API Gateway answers itself gets the module's {"error": {...}} shape.
+  gateway_error_codes = {
+    DEFAULT_4XX                    = "ClientError"
+    DEFAULT_5XX                    = "InternalError"
+    ACCESS_DENIED                  = "AccessDenied"
+    API_CONFIGURATION_ERROR        = "InternalError"
+    AUTHORIZER_CONFIGURATION_ERROR = "InternalError"
+    AUTHORIZER_FAILURE             = "InternalError"
+    BAD_REQUEST_BODY               = "InvalidBody"
+    BAD_REQUEST_PARAMETERS         = "InvalidParameters"
+    EXPIRED_TOKEN                  = "ExpiredToken"
+    INTEGRATION_FAILURE            = "InternalError"
+    INTEGRATION_TIMEOUT            = "Timeout"
+    INVALID_SIGNATURE              = "InvalidSignature"
+    MISSING_AUTHENTICATION_TOKEN   = "MissingAuthentication"
+    REQUEST_TOO_LARGE              = "BodyTooLarge"
+    RESOURCE_NOT_FOUND             = "NotFound"
+    THROTTLED                      = "Throttled"
+    UNAUTHORIZED                   = "Unauthorized"
+    UNSUPPORTED_MEDIA_TYPE         = "UnsupportedMediaType"
+    WAF_FILTERED                   = "Forbidden"
+  }
+
+  openapi_document = templatefile("${path.module}/templates/openapi.json.tftpl", {
+    title               = var.name
+    import_path         = local.import_path
+    lambda_invoke_arn   = aws_lambda_function.signer.invoke_arn
+    max_upload_bytes    = var.max_upload_bytes
+    security            = local.security
+    security_schemes    = local.security_schemes
+    gateway_error_codes = local.gateway_error_codes
+    error_statuses = {
+      "400" = "Malformed or invalid request"
+      "403" = "Not authorized"
+      "413" = "Declared size over the limit"
+      "415" = "Content type not allowed"
+      "429" = "Throttled"
+      "500" = "Internal error"
+    }
+  })
+}
+
+resource "aws_api_gateway_rest_api" "this" {
+  name        = var.name
+  description = "Signed S3 uploads for ${var.name}"
+  body        = local.openapi_document
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+
+  tags = local.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_rest_api_policy" "this" {
+  count = var.api_resource_policy == null ? 0 : 1
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  policy      = var.api_resource_policy
+}
+
+resource "aws_api_gateway_deployment" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  description = "OpenAPI body ${sha1(local.openapi_document)}"
+
+  triggers = {
+    redeployment = sha1(jsonencode([local.openapi_document, var.api_resource_policy]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  depends_on = [aws_api_gateway_rest_api_policy.this]
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  name              = "/aws/apigateway/${var.name}/${var.stage_name}/access"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.logs_kms_key_arn
+
+  tags = local.tags
+}
+
+# API Gateway would create this group itself, without retention: own it instead.
+resource "aws_cloudwatch_log_group" "execution" {
+  count = var.logging_level == "OFF" ? 0 : 1
+
+  name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/${var.stage_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.logs_kms_key_arn
+
+  tags = local.tags
+}
+
+resource "aws_api_gateway_stage" "this" {
+  #checkov:skip=CKV_AWS_120:Responses are one-time credentials; caching them would hand one URL to many callers.
+  #checkov:skip=CKV2_AWS_51:The backend is a Lambda proxy, not an HTTP endpoint that could check a client certificate.
+  #checkov:skip=CKV2_AWS_29:WAF is the waf_web_acl_arn input; the API is already authorized and throttled.
+  #checkov:skip=CKV2_AWS_77:No web ACL is created here; rules of a given waf_web_acl_arn are its owner's.
+
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  deployment_id        = aws_api_gateway_deployment.this.id
+  stage_name           = var.stage_name
+  description          = "Signed-import API, stage ${var.stage_name}"
+  xray_tracing_enabled = var.xray_tracing_enabled
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      extendedRequestId  = "$context.extendedRequestId"
+      requestTime        = "$context.requestTime"
+      ip                 = "$context.identity.sourceIp"
+      caller             = "$context.identity.caller"
+      user               = "$context.identity.user"
+      principalId        = "$context.authorizer.principalId"
+      httpMethod         = "$context.httpMethod"
+      resourcePath       = "$context.resourcePath"
+      status             = "$context.status"
+      protocol           = "$context.protocol"
+      responseLength     = "$context.responseLength"
+      responseLatency    = "$context.responseLatency"
+      integrationStatus  = "$context.integration.status"
+      integrationLatency = "$context.integration.latency"
+      errorType          = "$context.error.responseType"
+      errorMessage       = "$context.error.message"
+      validationError    = "$context.error.validationErrorString"
+    })
+  }
+
+  tags = local.tags
+
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
+}
+
+resource "aws_api_gateway_method_settings" "this" {
+  #checkov:skip=CKV_AWS_225:Responses are one-time credentials; a cache would hand one URL to many callers.
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.this.stage_name
+  method_path = "*/*"
+
+  settings {
+    metrics_enabled        = true
+    logging_level          = var.logging_level
+    data_trace_enabled     = false # bodies hold signed URLs: never log them
+    caching_enabled        = false
+    throttling_rate_limit  = var.throttling_rate_limit
+    throttling_burst_limit = var.throttling_burst_limit
+  }
+}
+
+resource "aws_wafv2_web_acl_association" "this" {
+  count = var.waf_web_acl_arn == null ? 0 : 1
+
+  resource_arn = aws_api_gateway_stage.this.arn
+  web_acl_arn  = var.waf_web_acl_arn
+}
+
+resource "aws_lambda_permission" "authorizer" {
+  count = var.authorization_type == "CUSTOM" ? 1 : 0
+
+  statement_id  = "AllowApiGatewayAuthorizer-${var.name}"
+  action        = "lambda:InvokeFunction"
+  function_name = var.custom_authorizer.function_arn
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/authorizers/*"
+}

@@ -1,0 +1,42 @@
+################################################################################
+# Regional API Gateway account settings (a singleton): opt-in only
+################################################################################
+
+data "aws_iam_policy_document" "api_gateway_cloudwatch_trust" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  statement {
+    sid     = "ApiGatewayAssumeRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "api_gateway_cloudwatch" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  name               = "${var.name}-apigw-cloudwatch"
+  description        = "Lets API Gateway write execution and access logs to CloudWatch in ${local.region}."
+  assume_role_policy = data.aws_iam_policy_document.api_gateway_cloudwatch_trust[0].json
+
+  tags = local.tags
+}
+
+resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  role       = aws_iam_role.api_gateway_cloudwatch[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+}
+
+resource "aws_api_gateway_account" "this" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  cloudwatch_role_arn = aws_iam_role.api_gateway_cloudwatch[0].arn
+
+  depends_on = [aws_iam_role_policy_attachment.api_gateway_cloudwatch]
+}

@@ -1,0 +1,70 @@
+################################################################################
+# Signer function, from the committed deterministic zip (see README: "Packaging")
+################################################################################
+
+locals {
+  lambda_package = "${path.module}/dist/signer.zip"
+}
+
+resource "aws_cloudwatch_log_group" "signer" {
+  name              = local.signer_log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.logs_kms_key_arn
+
+  tags = local.tags
+}
+
+resource "aws_lambda_function" "signer" {
+  #checkov:skip=CKV_AWS_116:Invoked synchronously by API Gateway; a DLQ only serves asynchronous invocations.
+  #checkov:skip=CKV_AWS_117:Signing is local computation; the function reaches no private network.
+  #checkov:skip=CKV_AWS_272:Code signing is the lambda_code_signing_config_arn input; the module ships its own reviewed zip.
+  #checkov:skip=CKV_AWS_173:The environment holds no secrets; a CMK is the lambda_environment_kms_key_arn input.
+
+  function_name                  = var.name
+  description                    = "Signs S3 upload URLs for POST /import"
+  role                           = aws_iam_role.signer.arn
+  filename                       = local.lambda_package
+  source_code_hash               = filebase64sha256(local.lambda_package)
+  handler                        = "signed_import.handler.handler"
+  runtime                        = var.lambda_runtime
+  architectures                  = [var.lambda_architecture]
+  memory_size                    = var.lambda_memory_size
+  timeout                        = var.lambda_timeout
+  reserved_concurrent_executions = var.lambda_reserved_concurrency
+  kms_key_arn                    = var.lambda_environment_kms_key_arn
+  code_signing_config_arn        = var.lambda_code_signing_config_arn
+
+  environment {
+    variables = {
+      BUCKET_NAME           = local.bucket_name
+      KEY_PREFIX            = var.key_prefix
+      ALLOWED_CONTENT_TYPES = join(",", var.allowed_content_types)
+      MAX_UPLOAD_BYTES      = tostring(var.max_upload_bytes)
+      URL_EXPIRY_SECONDS    = tostring(var.url_expiry_seconds)
+    }
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.signer.name
+    application_log_level = "INFO"
+    system_log_level      = "WARN"
+  }
+
+  tracing_config {
+    mode = var.xray_tracing_enabled ? "Active" : "PassThrough"
+  }
+
+  tags = local.tags
+
+  depends_on = [aws_cloudwatch_log_group.signer, aws_iam_role_policy.signer]
+}
+
+resource "aws_lambda_permission" "api_gateway" {
+  statement_id  = "AllowApiGatewayImport"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.signer.function_name
+  principal     = "apigateway.amazonaws.com"
+  # This API, this stage, this method and path: nothing else may invoke the signer.
+  source_arn = "${aws_api_gateway_rest_api.this.execution_arn}/${aws_api_gateway_stage.this.stage_name}/${local.import_method}${local.import_path}"
+}

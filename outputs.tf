@@ -1,0 +1,74 @@
+output "invoke_url" {
+  description = "Base URL of the stage."
+  value       = aws_api_gateway_stage.this.invoke_url
+}
+
+output "import_url" {
+  description = "Full URL of POST /import."
+  value       = "${aws_api_gateway_stage.this.invoke_url}${local.import_path}"
+}
+
+output "rest_api_id" {
+  description = "ID of the REST API."
+  value       = aws_api_gateway_rest_api.this.id
+}
+
+output "rest_api_execution_arn" {
+  description = "Execution ARN of the REST API, for IAM policies that allow execute-api:Invoke (append /<stage>/POST/import)."
+  value       = aws_api_gateway_rest_api.this.execution_arn
+}
+
+output "stage_name" {
+  description = "Name of the API stage."
+  value       = aws_api_gateway_stage.this.stage_name
+}
+
+output "stage_arn" {
+  description = "ARN of the API stage (for WAF associations and the like)."
+  value       = aws_api_gateway_stage.this.arn
+}
+
+output "bucket_name" {
+  description = "Name of the bucket that receives the uploads."
+  value       = local.bucket_name
+}
+
+output "bucket_arn" {
+  description = "ARN of the bucket that receives the uploads."
+  value       = local.bucket_arn
+}
+
+output "key_prefix" {
+  description = "Prefix of every uploaded object's key."
+  value       = var.key_prefix
+}
+
+output "lambda_function_name" {
+  description = "Name of the signer function."
+  value       = aws_lambda_function.signer.function_name
+}
+
+output "lambda_function_arn" {
+  description = "ARN of the signer function."
+  value       = aws_lambda_function.signer.arn
+}
+
+output "lambda_role_arn" {
+  description = "ARN of the signer's IAM role."
+  value       = aws_iam_role.signer.arn
+}
+
+output "lambda_log_group_name" {
+  description = "CloudWatch log group of the signer (JSON, one line per request)."
+  value       = aws_cloudwatch_log_group.signer.name
+}
+
+output "access_log_group_name" {
+  description = "CloudWatch log group of the stage's JSON access logs."
+  value       = aws_cloudwatch_log_group.access.name
+}
+
+output "openapi_document" {
+  description = "The rendered OpenAPI document the REST API is defined by (JSON string)."
+  value       = local.openapi_document
+}

@@ -1,0 +1,182 @@
+################################################################################
+# Bucket: private, owner-enforced, encrypted, TLS-only, versioned, self-cleaning
+################################################################################
+
+resource "aws_s3_bucket" "this" {
+  count = var.create_bucket ? 1 : 0
+  #checkov:skip=CKV_AWS_144:Cross-region replication is a consumer's DR choice; imports are re-uploadable from their source.
+  #checkov:skip=CKV_AWS_145:SSE-S3 by default; SSE-KMS is the kms_key_arn input.
+  #checkov:skip=CKV_AWS_18:Access logging needs a consumer-owned target bucket; it is the access_logging input.
+  #checkov:skip=CKV2_AWS_62:Event notifications are the consumer's to wire (no events feature in the module yet).
+  #checkov:skip=CKV_AWS_143:Object lock would make imports undeletable; not wanted for a staging bucket.
+
+  bucket        = var.bucket_name
+  bucket_prefix = var.bucket_name == null ? "${var.name}-" : null
+  force_destroy = var.force_destroy
+
+  tags = local.tags
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  count = var.create_bucket ? 1 : 0
+
+  bucket                  = aws_s3_bucket.this[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  count = var.create_bucket ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  count = var.create_bucket ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = var.kms_key_arn == null ? "AES256" : "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+    bucket_key_enabled = var.kms_key_arn != null
+  }
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  count = var.create_bucket ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
+
+  versioning_configuration {
+    status = var.versioning_enabled ? "Enabled" : "Suspended"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  count = var.create_bucket ? 1 : 0
+  #checkov:skip=CKV_AWS_300:False positive: checkov drops static rules next to a dynamic one; the abort rule below is asserted in tests/defaults.tftest.hcl.
+
+  bucket = aws_s3_bucket.this[0].id
+
+  rule {
+    id     = "abort-incomplete-multipart-uploads"
+    status = "Enabled"
+
+    filter {}
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = var.abort_incomplete_multipart_upload_days
+    }
+  }
+
+  rule {
+    id     = "expire-noncurrent-versions"
+    status = "Enabled"
+
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_expiration_days
+    }
+  }
+
+  dynamic "rule" {
+    for_each = var.object_expiration_days == null ? [] : [var.object_expiration_days]
+
+    content {
+      id     = "expire-imports"
+      status = "Enabled"
+
+      filter {
+        prefix = var.key_prefix
+      }
+
+      expiration {
+        days = rule.value
+      }
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+resource "aws_s3_bucket_logging" "this" {
+  count = var.create_bucket && var.access_logging != null ? 1 : 0
+
+  bucket        = aws_s3_bucket.this[0].id
+  target_bucket = var.access_logging.target_bucket
+  target_prefix = var.access_logging.target_prefix
+}
+
+resource "aws_s3_bucket_cors_configuration" "this" {
+  count = var.create_bucket && length(var.cors_allowed_origins) > 0 ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
+
+  cors_rule {
+    allowed_methods = ["PUT"]
+    allowed_origins = var.cors_allowed_origins
+    allowed_headers = ["content-type", "x-amz-checksum-sha256", "x-amz-meta-*"]
+    expose_headers  = ["ETag"]
+    max_age_seconds = 3000
+  }
+}
+
+data "aws_iam_policy_document" "bucket" {
+  count = var.create_bucket && var.attach_deny_insecure_transport_policy ? 1 : 0
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [local.bucket_arn, "${local.bucket_arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  statement {
+    sid       = "DenyOutdatedTLS"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [local.bucket_arn, "${local.bucket_arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "NumericLessThan"
+      variable = "s3:TlsVersion"
+      values   = ["1.2"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "this" {
+  count = var.create_bucket && var.attach_deny_insecure_transport_policy ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
+  policy = data.aws_iam_policy_document.bucket[0].json
+
+  # S3 rejects a policy while public access settings are still being applied.
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}

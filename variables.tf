@@ -1,0 +1,471 @@
+################################################################################
+# General
+################################################################################
+
+variable "name" {
+  description = "Base name of every resource (role, function, API, log groups). Lowercase letters, digits and hyphens, at most 40 characters, starting with a letter."
+  type        = string
+  default     = "signed-import"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,38}[a-z0-9]$", var.name))
+    error_message = "name must be 2-40 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every taggable resource."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+################################################################################
+# Bucket
+################################################################################
+
+variable "create_bucket" {
+  description = "Create and harden the bucket. When false, `bucket_name` must name an existing bucket: only IAM is scoped to it, and its hardening stays the owner's job."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "bucket_name" {
+  description = "Explicit bucket name. When null and `create_bucket` is true, a unique name is generated from `name`. Required when `create_bucket` is false."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name))
+    error_message = "bucket_name must be a valid S3 bucket name: 3-63 characters of lowercase letters, digits, dots and hyphens."
+  }
+
+  validation {
+    condition     = var.create_bucket || var.bucket_name != null
+    error_message = "bucket_name is required when create_bucket is false."
+  }
+}
+
+variable "key_prefix" {
+  description = "Every object key starts with this prefix; the signer's IAM policy allows writes under it only. One or more path segments, each ending in '/'."
+  type        = string
+  default     = "imports/"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9!_.*'()-]+/)+$", var.key_prefix)) && !contains(split("/", var.key_prefix), "..") && !contains(split("/", var.key_prefix), ".")
+    error_message = "key_prefix must be one or more path segments each ending in '/', e.g. \"imports/\"; no leading '/', no '.' or '..' segments, no '*' wildcards beyond S3-safe characters."
+  }
+}
+
+variable "force_destroy" {
+  description = "Allow `terraform destroy` to delete the bucket with all its objects. Objects deleted this way are NOT recoverable."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "kms_key_arn" {
+  description = "KMS key ARN for SSE-KMS default encryption of the bucket. When null, SSE-S3 (AES256) is used. With a key, the signer is granted kms:GenerateDataKey on it (uploads fail with 403 otherwise)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "versioning_enabled" {
+  description = "Enable bucket versioning, so an overwritten or deleted import can be recovered until `noncurrent_version_expiration_days`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days after which noncurrent object versions are deleted."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
+    error_message = "noncurrent_version_expiration_days must be a whole number of at least 1."
+  }
+}
+
+variable "abort_incomplete_multipart_upload_days" {
+  description = "Days after which S3 aborts an incomplete multipart upload and deletes its parts."
+  type        = number
+  default     = 7
+  nullable    = false
+
+  validation {
+    condition     = var.abort_incomplete_multipart_upload_days >= 1 && floor(var.abort_incomplete_multipart_upload_days) == var.abort_incomplete_multipart_upload_days
+    error_message = "abort_incomplete_multipart_upload_days must be a whole number of at least 1."
+  }
+}
+
+variable "object_expiration_days" {
+  description = "When set, imported objects under `key_prefix` expire this many days after upload. Null keeps them until deleted. Expired objects are NOT recoverable once their noncurrent versions expire."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.object_expiration_days == null || try(var.object_expiration_days >= 1 && floor(var.object_expiration_days) == var.object_expiration_days, false)
+    error_message = "object_expiration_days must be null or a whole number of at least 1."
+  }
+}
+
+variable "access_logging" {
+  description = "Server access logging for the bucket: the target bucket (which must accept logs from this one) and an optional prefix. Null disables access logging."
+  type = object({
+    target_bucket = string
+    target_prefix = optional(string, "")
+  })
+  default = null
+}
+
+variable "cors_allowed_origins" {
+  description = "Origins allowed to PUT to the bucket from a browser (e.g. [\"https://app.example.com\"]). Empty means no CORS configuration. ETag is exposed so browsers can complete multipart uploads."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for origin in var.cors_allowed_origins : can(regex("^(https?://[^\\s/]+|\\*)$", origin))])
+    error_message = "cors_allowed_origins entries must be origins like \"https://app.example.com\" (scheme and host, no path) or \"*\"."
+  }
+}
+
+variable "attach_deny_insecure_transport_policy" {
+  description = "Attach a bucket policy denying every request not made over TLS. Keep true in AWS; only local emulators that ignore policy conditions need false."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+################################################################################
+# Uploads
+################################################################################
+
+variable "allowed_content_types" {
+  description = "Content types a client may declare: exact media types or `type/*`. Anything else is refused with 415."
+  type        = list(string)
+  default = [
+    "application/octet-stream",
+    "application/json",
+    "application/gzip",
+    "application/zip",
+    "application/pdf",
+    "text/csv",
+    "text/plain",
+  ]
+  nullable = false
+
+  validation {
+    condition     = length(var.allowed_content_types) > 0 && alltrue([for t in var.allowed_content_types : can(regex("^[a-z0-9][a-z0-9!#$&^_.+-]*/(\\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$", t))])
+    error_message = "allowed_content_types must be a non-empty list of lowercase media types like \"text/csv\" or wildcards like \"image/*\"."
+  }
+}
+
+variable "max_upload_bytes" {
+  description = "Largest size a client may declare, in bytes. Larger declared sizes are refused with 413. At most 5 GiB (5368709120), S3's limit for a single PUT."
+  type        = number
+  default     = 5368709120
+  nullable    = false
+
+  validation {
+    condition     = var.max_upload_bytes >= 1 && var.max_upload_bytes <= 5368709120 && floor(var.max_upload_bytes) == var.max_upload_bytes
+    error_message = "max_upload_bytes must be a whole number between 1 and 5368709120 (5 GiB)."
+  }
+}
+
+variable "url_expiry_seconds" {
+  description = "Lifetime of signed upload URLs, 60 to 3600 seconds. A URL also dies when the role session that signed it ends, whatever this says, so longer values would promise what the credentials cannot keep."
+  type        = number
+  default     = 900
+  nullable    = false
+
+  validation {
+    condition     = var.url_expiry_seconds >= 60 && var.url_expiry_seconds <= 3600 && floor(var.url_expiry_seconds) == var.url_expiry_seconds
+    error_message = "url_expiry_seconds must be a whole number between 60 and 3600."
+  }
+}
+
+################################################################################
+# Authorization
+################################################################################
+
+variable "authorization_type" {
+  description = "How callers of POST /import are authorized: AWS_IAM (SigV4-signed requests), COGNITO_USER_POOLS (with `cognito_user_pool_arns`), CUSTOM (with `custom_authorizer`), or NONE (only with `allow_unauthenticated = true`)."
+  type        = string
+  default     = "AWS_IAM"
+  nullable    = false
+
+  validation {
+    condition     = contains(["AWS_IAM", "COGNITO_USER_POOLS", "CUSTOM", "NONE"], var.authorization_type)
+    error_message = "authorization_type must be one of AWS_IAM, COGNITO_USER_POOLS, CUSTOM or NONE."
+  }
+
+  validation {
+    condition     = var.authorization_type != "NONE" || var.allow_unauthenticated
+    error_message = "authorization_type = \"NONE\" leaves the API open to anyone; it also requires allow_unauthenticated = true."
+  }
+
+  validation {
+    condition     = var.authorization_type != "COGNITO_USER_POOLS" || length(var.cognito_user_pool_arns) > 0
+    error_message = "authorization_type = \"COGNITO_USER_POOLS\" requires at least one entry in cognito_user_pool_arns."
+  }
+
+  validation {
+    condition     = var.authorization_type != "CUSTOM" || var.custom_authorizer != null
+    error_message = "authorization_type = \"CUSTOM\" requires custom_authorizer."
+  }
+}
+
+variable "allow_unauthenticated" {
+  description = "Explicit opt-in for authorization_type = \"NONE\": anyone who can reach the API can then obtain upload URLs."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "cognito_user_pool_arns" {
+  description = "Cognito user pool ARNs whose tokens are accepted when authorization_type is COGNITO_USER_POOLS."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.cognito_user_pool_arns : can(regex("^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:[0-9]{12}:userpool/.+$", arn))])
+    error_message = "cognito_user_pool_arns entries must be Cognito user pool ARNs (arn:<partition>:cognito-idp:<region>:<account>:userpool/<id>)."
+  }
+}
+
+variable "cognito_authorization_scopes" {
+  description = "OAuth scopes an access token must carry when authorization_type is COGNITO_USER_POOLS. Empty accepts ID tokens."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "custom_authorizer" {
+  description = "Lambda authorizer for authorization_type CUSTOM: its function ARN, TOKEN or REQUEST type, identity source and result cache TTL. API Gateway is granted permission to invoke it."
+  type = object({
+    function_arn       = string
+    type               = optional(string, "TOKEN")
+    identity_source    = optional(string, "method.request.header.Authorization")
+    result_ttl_seconds = optional(number, 300)
+  })
+  default = null
+
+  validation {
+    condition     = var.custom_authorizer == null || try(can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", var.custom_authorizer.function_arn)) && contains(["TOKEN", "REQUEST"], var.custom_authorizer.type) && var.custom_authorizer.result_ttl_seconds >= 0 && var.custom_authorizer.result_ttl_seconds <= 3600, false)
+    error_message = "custom_authorizer needs an unqualified Lambda function ARN, type TOKEN or REQUEST, and result_ttl_seconds between 0 and 3600."
+  }
+}
+
+################################################################################
+# Lambda
+################################################################################
+
+variable "lambda_runtime" {
+  description = "Python runtime of the signer."
+  type        = string
+  default     = "python3.13"
+  nullable    = false
+
+  validation {
+    condition     = contains(["python3.12", "python3.13"], var.lambda_runtime)
+    error_message = "lambda_runtime must be python3.12 or python3.13."
+  }
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of the signer: arm64 (cheaper) or x86_64."
+  type        = string
+  default     = "arm64"
+  nullable    = false
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be arm64 or x86_64."
+  }
+}
+
+variable "lambda_memory_size" {
+  description = "Memory of the signer in MB; more memory also means more CPU and a faster cold start."
+  type        = number
+  default     = 256
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_memory_size >= 128 && var.lambda_memory_size <= 10240 && floor(var.lambda_memory_size) == var.lambda_memory_size
+    error_message = "lambda_memory_size must be a whole number between 128 and 10240."
+  }
+}
+
+variable "lambda_timeout" {
+  description = "Timeout of the signer in seconds; API Gateway gives up after 29 s anyway."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_timeout >= 1 && var.lambda_timeout <= 29 && floor(var.lambda_timeout) == var.lambda_timeout
+    error_message = "lambda_timeout must be a whole number between 1 and 29."
+  }
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Reserved concurrent executions of the signer: caps how many uploads can be signed at once and protects the rest of the account. -1 means unreserved (uses the account pool; needed in accounts with a low concurrency quota)."
+  type        = number
+  default     = 25
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_reserved_concurrency == -1 || (var.lambda_reserved_concurrency >= 1 && floor(var.lambda_reserved_concurrency) == var.lambda_reserved_concurrency)
+    error_message = "lambda_reserved_concurrency must be -1 (unreserved) or a whole number of at least 1 (0 would disable the function)."
+  }
+}
+
+variable "lambda_environment_kms_key_arn" {
+  description = "KMS key ARN to encrypt the signer's environment variables. Null uses the AWS managed key (the environment holds no secrets)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_environment_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.lambda_environment_kms_key_arn))
+    error_message = "lambda_environment_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "lambda_code_signing_config_arn" {
+  description = "Code signing configuration ARN for the signer. Null deploys the module's own zip unsigned."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_code_signing_config_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]+$", var.lambda_code_signing_config_arn))
+    error_message = "lambda_code_signing_config_arn must be a Lambda code signing config ARN."
+  }
+}
+
+################################################################################
+# Logs and tracing
+################################################################################
+
+variable "log_retention_days" {
+  description = "Retention of the signer's and the stage's CloudWatch log groups, in days."
+  type        = number
+  default     = 365
+  nullable    = false
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch retention value: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "logs_kms_key_arn" {
+  description = "KMS key ARN to encrypt the CloudWatch log groups. Null uses CloudWatch's default encryption. The key policy must allow the CloudWatch Logs service principal."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.logs_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.logs_kms_key_arn))
+    error_message = "logs_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "xray_tracing_enabled" {
+  description = "X-Ray tracing for the stage and the signer (Active mode)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+################################################################################
+# API Gateway
+################################################################################
+
+variable "stage_name" {
+  description = "Name of the API stage; part of every URL."
+  type        = string
+  default     = "v1"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.stage_name))
+    error_message = "stage_name must be 1-128 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "throttling_rate_limit" {
+  description = "Steady-state requests per second allowed on the stage; excess gets 429."
+  type        = number
+  default     = 50
+  nullable    = false
+
+  validation {
+    condition     = var.throttling_rate_limit > 0
+    error_message = "throttling_rate_limit must be greater than 0."
+  }
+}
+
+variable "throttling_burst_limit" {
+  description = "Burst of requests allowed on the stage above the rate limit."
+  type        = number
+  default     = 100
+  nullable    = false
+
+  validation {
+    condition     = var.throttling_burst_limit >= 1 && floor(var.throttling_burst_limit) == var.throttling_burst_limit
+    error_message = "throttling_burst_limit must be a whole number of at least 1."
+  }
+}
+
+variable "logging_level" {
+  description = "API Gateway execution logging level: ERROR, INFO or OFF. Request and response bodies are never logged (they hold signed URLs)."
+  type        = string
+  default     = "ERROR"
+  nullable    = false
+
+  validation {
+    condition     = contains(["ERROR", "INFO", "OFF"], var.logging_level)
+    error_message = "logging_level must be ERROR, INFO or OFF."
+  }
+}
+
+variable "manage_api_gateway_account" {
+  description = "Create the IAM role that lets API Gateway write CloudWatch logs and set it on the regional API Gateway account. This is a per-region singleton: enable it in exactly one stack per account and region, and only if no other stack manages it. Stage logging fails until some stack has set it."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "waf_web_acl_arn" {
+  description = "Regional WAFv2 web ACL ARN to associate with the stage. Null associates none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.waf_web_acl_arn == null || can(regex("^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/.+$", var.waf_web_acl_arn))
+    error_message = "waf_web_acl_arn must be a regional WAFv2 web ACL ARN."
+  }
+}
+
+variable "api_resource_policy" {
+  description = "JSON resource policy for the REST API (e.g. to restrict source IPs or VPC endpoints). Null attaches none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.api_resource_policy == null || can(jsondecode(var.api_resource_policy))
+    error_message = "api_resource_policy must be a JSON policy document."
+  }
+}
