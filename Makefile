@@ -100,3 +100,7 @@ clean: ## Remove virtualenvs, caches and Terraform working files
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .terraform build
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find examples -name .terraform -type d -prune -exec rm -rf {} +
+
+.PHONY: docs
+docs: $(VENV)/.installed ## Regenerate the README inputs/outputs tables
+	$(PY) tools/render_docs.py

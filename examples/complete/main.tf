@@ -1,0 +1,91 @@
+# A realistic production setup: Cognito-authorized API, SSE-KMS bucket, browser uploads from
+# one origin, imports expiring after 30 days, and the regional API Gateway logging role.
+
+terraform {
+  required_version = ">= 1.9"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.70"
+    }
+  }
+}
+
+provider "aws" {
+  region = var.region
+}
+
+variable "region" {
+  description = "AWS region to deploy into."
+  type        = string
+  default     = "eu-west-1"
+}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_iam_policy_document" "imports_key" {
+  #checkov:skip=CKV_AWS_109:A key policy's "*" resource means this key only; the account root administers it (AWS default).
+  #checkov:skip=CKV_AWS_111:A key policy's "*" resource means this key only; the account root administers it (AWS default).
+  #checkov:skip=CKV_AWS_356:A key policy's "*" resource means this key only.
+  statement {
+    sid       = "AccountAdministers"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchLogsEncrypts"
+    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${var.region}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_kms_key" "imports" {
+  description         = "Encrypts imported objects and the import service's logs"
+  enable_key_rotation = true
+  policy              = data.aws_iam_policy_document.imports_key.json
+}
+
+resource "aws_cognito_user_pool" "users" {
+  #checkov:skip=CKV_AWS_362:Example pool; production pools carry the organisation's own policies.
+  name = "imports-users"
+}
+
+module "imports" {
+  source = "../.."
+
+  name       = "orders-import"
+  key_prefix = "incoming/orders/"
+
+  authorization_type     = "COGNITO_USER_POOLS"
+  cognito_user_pool_arns = [aws_cognito_user_pool.users.arn]
+
+  allowed_content_types = ["text/csv", "application/json", "application/gzip"]
+  max_upload_bytes      = 2 * 1024 * 1024 * 1024
+  url_expiry_seconds    = 600
+
+  kms_key_arn            = aws_kms_key.imports.arn
+  logs_kms_key_arn       = aws_kms_key.imports.arn
+  object_expiration_days = 30
+  cors_allowed_origins   = ["https://orders.example.com"]
+
+  throttling_rate_limit      = 20
+  throttling_burst_limit     = 40
+  manage_api_gateway_account = true
+
+  tags = {
+    team        = "data-platform"
+    environment = "production"
+  }
+}
