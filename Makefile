@@ -85,15 +85,27 @@ lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed validate ## fmt check, valid
 	  --skip-path .terraform --skip-path examples/.*/.terraform
 
 .PHONY: test-python
-test-python: $(VENV)/.installed ## pytest: signer unit tests against moto
-	$(VENV)/bin/pytest tests/unit
+test-python: $(VENV)/.installed ## pytest: signer, docs and local gateway unit tests
+	$(VENV)/bin/pytest tests/unit tests/docs tests/localdev
 
 .PHONY: test-terraform
 test-terraform: init ## terraform test with a mocked AWS provider (offline)
 	$(TERRAFORM) test
 
+.PHONY: test-e2e
+test-e2e: $(VENV)/.installed $(PACKAGE) ## End-to-end: Terraform on moto, signatures on LocalStack
+	$(VENV)/bin/pytest tests/e2e
+
 .PHONY: test
-test: lint check-package test-python test-terraform ## Run every check and test
+test: lint check-package test-python test-terraform test-e2e ## Run every check and test
+
+.PHONY: demo
+demo: $(VENV)/.installed $(PACKAGE) ## Apply the module on a local emulator, upload a file, verify, destroy
+	PYTHONPATH=tools $(PY) -m localdev.demo
+
+.PHONY: local-api
+local-api: $(VENV)/.installed $(PACKAGE) ## Keep the local stack and API running for curl (Ctrl-C stops)
+	PYTHONPATH=tools $(PY) -m localdev.demo --serve
 
 .PHONY: clean
 clean: ## Remove virtualenvs, caches and Terraform working files

@@ -16,11 +16,8 @@ FILE_MODE = 0o100644 << 16
 
 
 def source_files(source_dir: Path) -> list[Path]:
-    return sorted(
-        path
-        for path in source_dir.rglob("*.py")
-        if "__pycache__" not in path.parts
-    )
+    paths = (path for path in source_dir.rglob("*.py") if "__pycache__" not in path.parts)
+    return sorted(paths, key=lambda path: path.relative_to(source_dir).as_posix())
 
 
 def build(source_dir: Path, output: Path) -> str:

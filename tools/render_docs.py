@@ -75,7 +75,11 @@ def render(readme: str, root: Path = ROOT) -> str:
         pattern = re.compile(rf"(<!-- BEGIN {marker} -->\n)(?:.*?\n)?(<!-- END {marker} -->)", re.S)
         if not pattern.search(readme):
             raise ValueError(f"README has no {marker} markers")
-        readme = pattern.sub(lambda m, t=table: m.group(1) + t + "\n" + m.group(2), readme)
+
+        def replacement(match: re.Match[str], table: str = table) -> str:
+            return match.group(1) + table + "\n" + match.group(2)
+
+        readme = pattern.sub(replacement, readme)
     return readme
 
 

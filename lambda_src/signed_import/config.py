@@ -57,15 +57,16 @@ def _int_in_range(env: Mapping[str, str], name: str, low: int, high: int) -> int
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read and validate every setting; raise ConfigError naming the first bad one."""
     bucket = _require(env, "BUCKET_NAME")
-    if not _BUCKET.match(bucket):
+    if not _BUCKET.fullmatch(bucket):
         raise ConfigError(f"BUCKET_NAME {bucket!r} is not a valid bucket name")
 
     key_prefix = _require(env, "KEY_PREFIX")
-    if not _PREFIX.match(key_prefix) or ".." in key_prefix.split("/"):
+    # HTTP clients collapse "." and ".." path segments, which would break the signature.
+    if not _PREFIX.fullmatch(key_prefix) or {".", ".."} & set(key_prefix.split("/")):
         raise ConfigError(f"KEY_PREFIX {key_prefix!r} must be safe path segments ending in '/'")
 
     types = frozenset(t.strip().lower() for t in _require(env, "ALLOWED_CONTENT_TYPES").split(","))
-    bad = sorted(t for t in types if not _CONTENT_TYPE_PATTERN.match(t))
+    bad = sorted(t for t in types if not _CONTENT_TYPE_PATTERN.fullmatch(t))
     if bad:
         raise ConfigError(f"ALLOWED_CONTENT_TYPES has invalid entries: {bad}")
 

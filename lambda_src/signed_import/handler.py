@@ -18,6 +18,8 @@ from .responses import client_error, internal_error, json_response
 from .signing import make_s3_client, sign_put
 
 LOGGER = logging.getLogger("signed_import")
+# botocore logs signatures at DEBUG; a signature is half a credential, so never let it through.
+logging.getLogger("botocore").setLevel(logging.INFO)
 SETTINGS = load_settings(os.environ)
 S3 = make_s3_client(SETTINGS)
 

@@ -26,13 +26,15 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 FILENAME_METADATA_KEY = "filename"
 
 _FIELDS = frozenset({"size", "content_type", "checksum_sha256", "filename", "metadata"})
-_TOKEN = r"[A-Za-z0-9!#$&^_.+-]+"
+_TOKEN_CHARS = r"[A-Za-z0-9!#$&^_.+-]+"  # noqa: S105 (RFC 9110 token, not a secret)
+# type/subtype with optional parameters. Matched with fullmatch: `$` would let a final "\n" in.
 _MEDIA_TYPE = re.compile(
-    rf"^({_TOKEN})/({_TOKEN})((?:[ \t]*;[ \t]*{_TOKEN}=(?:{_TOKEN}|\"[ !#-\[\]-~]*\"))*)$"
+    rf"({_TOKEN_CHARS})/({_TOKEN_CHARS})"
+    rf"((?:[ \t]*;[ \t]*{_TOKEN_CHARS}=(?:{_TOKEN_CHARS}|\"[ !#-\[\]-~]*\"))*)"
 )
-_METADATA_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_METADATA_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 # Printable ASCII without CR, LF or other controls, and no edge spaces (HTTP trims them).
-_METADATA_VALUE = re.compile(r"^([!-~]([ -~]*[!-~])?)?$")
+_METADATA_VALUE = re.compile(r"([!-~]([ -~]*[!-~])?)?")
 _FILENAME_FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 
@@ -53,14 +55,17 @@ def _header(event: dict[str, Any], name: str) -> str | None:
 
 def _load_body(event: dict[str, Any]) -> dict[str, Any]:
     content_type = _header(event, "content-type")
-    if content_type is not None and content_type.split(";")[0].strip().lower() != "application/json":
+    if (
+        content_type is not None
+        and content_type.split(";")[0].strip().lower() != "application/json"
+    ):
         raise ClientError(415, "UnsupportedMediaType", "send the request body as application/json")
     if event.get("isBase64Encoded"):
         raise ClientError(400, "InvalidBody", "the request body must be JSON text, not base64")
     body = event.get("body")
     if not body:
         raise ClientError(400, "EmptyBody", "the request body must be a JSON object")
-    if len(body) > MAX_BODY_BYTES:
+    if len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
         raise ClientError(413, "BodyTooLarge", f"the request body is over {MAX_BODY_BYTES} bytes")
     try:
         parsed = json.loads(body)
@@ -93,7 +98,7 @@ def _content_type(body: dict[str, Any], settings: Settings) -> str:
     value = body.get("content_type", DEFAULT_CONTENT_TYPE)
     if not isinstance(value, str) or len(value) > 255:
         raise ClientError(400, "InvalidContentType", "content_type must be a media type string")
-    match = _MEDIA_TYPE.match(value)
+    match = _MEDIA_TYPE.fullmatch(value)
     if not match:
         raise ClientError(400, "InvalidContentType", "content_type is not a valid media type")
     media_type = f"{match.group(1)}/{match.group(2)}".lower()
@@ -108,7 +113,7 @@ def _checksum(body: dict[str, Any]) -> str | None:
     if value is None:
         return None
     message = "checksum_sha256 must be the base64 encoding of a 32-byte SHA-256 digest"
-    if not isinstance(value, str) or len(value) != 44:
+    if not isinstance(value, str) or len(value) != 44 or not value.isascii():
         raise ClientError(400, "InvalidChecksum", message)
     try:
         digest = base64.b64decode(value, validate=True)
@@ -132,6 +137,10 @@ def _filename(body: dict[str, Any]) -> str | None:
         raise ClientError(
             400, "InvalidFilename", "filename must be a base name without '/', '\\' or controls"
         )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates are valid JSON but not text
+        raise ClientError(400, "InvalidFilename", "filename must be valid Unicode text") from None
     return quote(value, safe="!#$&'()+,;=@[]^`{}~")
 
 
@@ -145,7 +154,7 @@ def _metadata(body: dict[str, Any], filename: str | None) -> dict[str, str]:
         )
     metadata: dict[str, str] = {}
     for key, item in value.items():
-        if not _METADATA_KEY.match(key):
+        if not _METADATA_KEY.fullmatch(key):
             raise ClientError(
                 400, "InvalidMetadata", "metadata keys must be lowercase a-z, 0-9 and '-'"
             )
@@ -157,8 +166,10 @@ def _metadata(body: dict[str, Any], filename: str | None) -> dict[str, str]:
                 "InvalidMetadata",
                 f"metadata values must be strings of at most {MAX_METADATA_VALUE_CHARS} chars",
             )
-        if not _METADATA_VALUE.match(item):
-            raise ClientError(400, "InvalidMetadata", "metadata values must be printable ASCII, not space-padded")
+        if not _METADATA_VALUE.fullmatch(item):
+            raise ClientError(
+                400, "InvalidMetadata", "metadata values must be printable ASCII, not space-padded"
+            )
         metadata[key] = item
     if filename is not None:
         metadata[FILENAME_METADATA_KEY] = filename

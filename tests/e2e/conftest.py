@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import boto3
 import pytest
@@ -12,14 +12,13 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
     from tests.e2e.localstack import run_localstack
 else:
     # pytest (rootdir-less conftest, default "prepend" import mode) puts this directory on
     # sys.path; mypy knows the same file by its path from the repository root.
     from localstack import run_localstack
 
-REGION = "eu-west-1"
+REGION: Final = "eu-west-1"
 ACCESS_KEY = "test"
 SECRET_KEY = "test"  # LocalStack verifies every presigned URL against this secret
 

@@ -19,12 +19,10 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -38,6 +36,16 @@ START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 INSTALL_TIMEOUT_SECONDS = 900.0
 LOG_TAIL_LINES = 40
+
+# `python -m localstack.runtime.main`, except that S3 object bodies go to argv[1]: LocalStack 4.7
+# hard-codes them to /tmp/localstack-s3-storage (no setting moves it) and never removes them.
+BOOTSTRAP = """\
+import sys
+from localstack.services.s3 import provider
+provider.DEFAULT_S3_TMP_DIR = sys.argv[1]
+from localstack.runtime.main import main
+main()
+"""
 
 
 class LocalStackError(RuntimeError):
@@ -67,26 +75,24 @@ def _run(command: list[str]) -> None:
 
 
 @contextmanager
-def _exclusive(venv_dir: Path) -> Iterator[None]:
-    """Serialize venv (re)builds of concurrent test sessions; the lock lives outside the repo."""
-    tag = hashlib.sha256(str(venv_dir).encode()).hexdigest()[:16]
-    lock_path = Path(tempfile.gettempdir()) / f"venv-localstack-{tag}.lock"
-    with lock_path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+def _exclusive(requirements: Path) -> Iterator[None]:
+    """Serialize venv (re)builds of concurrent test sessions: lock the requirements file itself."""
+    with requirements.open("rb") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def ensure_venv(
     venv_dir: Path = VENV_DIR, requirements: Path = REQUIREMENTS, python: str = sys.executable
 ) -> Path:
     """Return LocalStack's interpreter, (re)building the venv unless its stamp matches."""
-    digest = _sha256(requirements)
     interpreter = venv_dir / "bin" / "python"
     stamp = venv_dir / STAMP_NAME
-    with _exclusive(venv_dir):
+    with _exclusive(requirements):
+        digest = _sha256(requirements)
         if interpreter.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
             return interpreter
         shutil.rmtree(venv_dir, ignore_errors=True)
@@ -137,7 +143,6 @@ def localstack_env(port: int, work_dir: Path) -> dict[str, str]:
         # Nothing fetched from outside: no analytics, no certificate download.
         "DISABLE_EVENTS": "1",
         "SKIP_SSL_CERT_DOWNLOAD": "1",
-        "SKIP_INFRA_DOWNLOADS": "1",
         # The point of the exercise: verify every presigned URL's signature.
         "S3_SKIP_SIGNATURE_VALIDATION": "0",
     }
@@ -174,19 +179,15 @@ def _s3_state(endpoint: str) -> str | None:
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM the process group, then SIGKILL whatever is left of it."""
     _signal_group(process, signal.SIGTERM)
-    try:
+    with suppress(subprocess.TimeoutExpired):
         process.wait(timeout=STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        pass
     _signal_group(process, signal.SIGKILL)  # the leader if it hung, or stragglers of its group
     process.wait(timeout=STOP_TIMEOUT_SECONDS)
 
@@ -220,7 +221,7 @@ def run_localstack(
     started = time.monotonic()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(python), "-m", "localstack.runtime.main"],
+            [str(python), "-c", BOOTSTRAP, str(work_dir / "s3-storage")],
             cwd=work_dir,
             env=localstack_env(port, work_dir),
             stdin=subprocess.DEVNULL,

@@ -6,30 +6,29 @@ imports it anew after the environment and `mock_aws()` are in place.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
+from unittest import mock
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
-from botocore.config import Config
 from moto import mock_aws
 
-from .helpers import FUNCTION_ENV, LoadSigner, Signer
+from .helpers import FUNCTION_ENV, HANDLER_MODULE, LoadSigner, Signer, import_handler
 
-HANDLER_MODULE = "signed_import.handler"
-
-# The tests' own client goes straight to (mocked) S3: AWS_ENDPOINT_URL* steer the function only.
-_TEST_CLIENT_CONFIG = Config(ignore_configured_endpoint_urls=True)
+# Parsing botocore's service models dominates a test's runtime: every session shares them.
+_MODEL_LOADER = botocore.loaders.create_loader()
 
 
-def import_handler() -> ModuleType:
-    """Import signed_import.handler afresh so it reads the current environment."""
-    sys.modules.pop(HANDLER_MODULE, None)
-    return importlib.import_module(HANDLER_MODULE)
+def fresh_session() -> boto3.Session:
+    """A new session (no cached credentials) that reuses the already parsed service models."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _MODEL_LOADER)
+    return boto3.Session(botocore_session=core)
 
 
 @pytest.fixture
@@ -55,21 +54,21 @@ def function_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, s
 
 @pytest.fixture
 def aws(function_env: dict[str, str]) -> Iterator[None]:
-    with mock_aws():
+    # The function's client comes from boto3's default session: a fresh one per test, as in a
+    # new Lambda container. The tests' own clients use other sessions, so the function never
+    # inherits credentials they resolved.
+    with mock_aws(), mock.patch.object(boto3, "DEFAULT_SESSION", fresh_session()):
         yield
 
 
 @pytest.fixture
 def load_signer(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[LoadSigner]:
     def load(**env: str | None) -> Signer:
-        for name, value in env.items():
-            if value is None:
-                monkeypatch.delenv(name, raising=False)
-            else:
-                monkeypatch.setenv(name, value)
-        region = os.environ["AWS_REGION"]
-        bucket = os.environ["BUCKET_NAME"]
-        s3 = boto3.client("s3", region_name=region, config=_TEST_CLIENT_CONFIG)
+        region = env.get("AWS_REGION") or os.environ["AWS_REGION"]
+        bucket = env.get("BUCKET_NAME") or os.environ["BUCKET_NAME"]
+        # The tests' client exists before `env` applies: a test may take the credentials away
+        # or point the function (only) at an emulator with AWS_ENDPOINT_URL*.
+        s3 = fresh_session().client("s3", region_name=region)
         if region == "us-east-1":
             s3.create_bucket(Bucket=bucket)
         else:
@@ -77,6 +76,11 @@ def load_signer(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[LoadSign
                 Bucket=bucket,
                 CreateBucketConfiguration={"LocationConstraint": region},  # type: ignore[typeddict-item]
             )
+        for name, value in env.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
         return Signer(import_handler(), s3, bucket)
 
     yield load
@@ -93,6 +97,6 @@ def signer(load_signer: LoadSigner) -> Signer:
 @pytest.fixture
 def secret_key(aws: None) -> str:
     """The secret the function's client signs with (moto installs its own fake keys)."""
-    credentials = boto3.Session().get_credentials()
+    credentials = fresh_session().get_credentials()
     assert credentials is not None
     return credentials.secret_key

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import importlib
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -29,7 +31,15 @@ FUNCTION_ENV = {
     "URL_EXPIRY_SECONDS": str(URL_EXPIRY_SECONDS),
 }
 
+HANDLER_MODULE = "signed_import.handler"
+
 CSV_BYTES = b"order_id,amount\n1,9.99\n2,15.00\n"
+
+
+def import_handler() -> ModuleType:
+    """Import signed_import.handler afresh: it reads settings and builds its client at import."""
+    sys.modules.pop(HANDLER_MODULE, None)
+    return importlib.import_module(HANDLER_MODULE)
 
 
 def sha256_b64(data: bytes) -> str:

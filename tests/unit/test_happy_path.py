@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-import requests
+import requests  # type: ignore[import-untyped]  # no types-requests in the dev group
 
 from .helpers import (
     BUCKET,

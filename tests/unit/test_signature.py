@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from .helpers import (
-    LoadSigner,
     BUCKET,
     CSV_BYTES,
     URL_EXPIRY_SECONDS,
+    LoadSigner,
     Signer,
     query,
     request_body,

@@ -1,0 +1,53 @@
+# The module against a local AWS emulator (moto_server): what `make demo` and the end-to-end
+# tests apply. No AWS account is involved; every endpoint points at var.endpoint.
+
+terraform {
+  required_version = ">= 1.9"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.70"
+    }
+  }
+}
+
+provider "aws" {
+  region     = "us-east-1"
+  access_key = "test"
+  secret_key = "test"
+
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  s3_use_path_style           = true
+
+  endpoints {
+    apigateway = var.endpoint
+    iam        = var.endpoint
+    lambda     = var.endpoint
+    logs       = var.endpoint
+    s3         = var.endpoint
+    sts        = var.endpoint
+    wafv2      = var.endpoint
+  }
+}
+
+module "imports" {
+  source = "../.."
+
+  name          = var.name
+  create_bucket = var.create_bucket
+  bucket_name   = var.bucket_name
+  force_destroy = true # the demo bucket holds nothing worth keeping
+
+  # moto evaluates bucket policies but ignores their conditions, so the TLS-only Deny would
+  # refuse every object call, TLS or not. Never turn this off against real AWS.
+  attach_deny_insecure_transport_policy = false
+
+  allowed_content_types = ["application/octet-stream", "text/csv", "application/json"]
+  max_upload_bytes      = 64 * 1024 * 1024
+  url_expiry_seconds    = 300
+
+  tags = { environment = "local" }
+}

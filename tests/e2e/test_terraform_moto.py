@@ -1,0 +1,245 @@
+"""Apply examples/local on moto_server, check what AWS would hold, run the consumer flow through
+the local gateway with the deployed zip, and prove `terraform destroy` leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from localdev.consumer import put_signed, request_import, sha256_b64, upload
+from localdev.deployed_lambda import load_deployed_handler
+from localdev.emulator import MotoServer
+from localdev.gateway import LocalGateway
+from localdev.terraform import Terraform
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "local"
+REGION = "us-east-1"
+NAME = "signed-import-local"
+
+
+def aws_env(endpoint: str) -> dict[str, str]:
+    return {
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_ENDPOINT_URL_S3": endpoint,
+    }
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    saved = dict(os.environ)
+    with MotoServer() as server:
+        os.environ.update(aws_env(server.endpoint))
+        yield server
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def client(moto: MotoServer, service: str) -> Any:
+    # cast: boto3's stubs overload client() per literal service name.
+    return cast(Any, boto3).client(service, region_name=REGION, endpoint_url=moto.endpoint)
+
+
+@pytest.fixture(scope="module")
+def stack(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    terraform = Terraform(EXAMPLE, tmp_path_factory.mktemp("tf"), {"endpoint": moto.endpoint})
+    terraform.init()
+    try:
+        terraform.apply()
+        yield {"outputs": terraform.outputs(), "terraform": terraform}
+    finally:
+        terraform.destroy()
+    assert terraform.resources() == []
+    # Nothing the module created is left in the emulator.
+    assert client(moto, "s3").list_buckets()["Buckets"] == []
+    assert client(moto, "lambda").list_functions()["Functions"] == []
+    assert client(moto, "apigateway").get_rest_apis()["items"] == []
+    assert [r["RoleName"] for r in client(moto, "iam").list_roles()["Roles"]] == []
+    assert client(moto, "logs").describe_log_groups()["logGroups"] == []
+
+
+@pytest.fixture(scope="module")
+def gateway(moto: MotoServer, stack: dict[str, Any]) -> Iterator[str]:
+    outputs = stack["outputs"]
+    function = client(moto, "lambda").get_function(FunctionName=outputs["lambda_function_name"])
+    handler = load_deployed_handler(
+        function["Configuration"], ROOT / "dist" / "signer.zip", aws_env(moto.endpoint)
+    )
+    with LocalGateway(
+        json.loads(outputs["openapi_document"]), outputs["stage_name"], handler
+    ) as local:
+        local.serve("127.0.0.1", 0)
+        yield f"{local.url}/{outputs['stage_name']}/import"
+
+
+def test_bucket_is_hardened(moto: MotoServer, stack: dict[str, Any]) -> None:
+    s3 = client(moto, "s3")
+    bucket = stack["outputs"]["bucket_name"]
+    assert bucket.startswith(f"{NAME}-")
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    assert ownership["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    default = encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+    assert default["SSEAlgorithm"] == "AES256"
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert any(r.get("AbortIncompleteMultipartUpload") for r in rules if r["Status"] == "Enabled")
+    assert any(r.get("NoncurrentVersionExpiration") for r in rules if r["Status"] == "Enabled")
+    # examples/local turns the TLS-only policy off on purpose (moto ignores conditions).
+    with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket=bucket)
+
+
+def test_signer_role_is_scoped_to_the_prefix(moto: MotoServer, stack: dict[str, Any]) -> None:
+    iam = client(moto, "iam")
+    bucket = stack["outputs"]["bucket_name"]
+    role = iam.get_role(RoleName=f"{NAME}-signer")["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "lambda.amazonaws.com"}]
+    policy = iam.get_role_policy(RoleName=f"{NAME}-signer", PolicyName=f"{NAME}-signer")
+    document = policy["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    s3_statements = [s for s in document["Statement"] if str(s["Action"]).startswith("s3:")]
+    assert s3_statements, "the signer must be allowed to put objects"
+    for statement in s3_statements:
+        assert statement["Action"] == "s3:PutObject"
+        assert statement["Resource"] == f"arn:aws:s3:::{bucket}/imports/*"
+
+
+def test_function_and_logs(moto: MotoServer, stack: dict[str, Any]) -> None:
+    config = client(moto, "lambda").get_function(FunctionName=NAME)["Configuration"]
+    assert config["Runtime"] == "python3.13"
+    assert config["Architectures"] == ["arm64"]
+    assert config["Handler"] == "signed_import.handler.handler"
+    assert config["Environment"]["Variables"]["BUCKET_NAME"] == stack["outputs"]["bucket_name"]
+    assert config["Environment"]["Variables"]["KEY_PREFIX"] == "imports/"
+    groups = client(moto, "logs").describe_log_groups()["logGroups"]
+    retention = {g["logGroupName"]: g.get("retentionInDays") for g in groups}
+    assert retention[f"/aws/lambda/{NAME}"] == 365
+    assert retention[f"/aws/apigateway/{NAME}/v1/access"] == 365
+
+
+def test_api_is_built_from_the_openapi_body(moto: MotoServer, stack: dict[str, Any]) -> None:
+    apigateway = client(moto, "apigateway")
+    api_id = stack["outputs"]["rest_api_id"]
+    resources = apigateway.get_resources(restApiId=api_id)["items"]
+    imports = [r for r in resources if r["path"] == "/import"]
+    assert len(imports) == 1
+    assert "POST" in imports[0]["resourceMethods"]
+    stage = apigateway.get_stage(restApiId=api_id, stageName="v1")
+    assert json.loads(stage["accessLogSettings"]["format"])["requestId"] == "$context.requestId"
+    assert stage["tracingEnabled"] is True
+
+
+def test_consumer_uploads_through_the_local_api(
+    moto: MotoServer, stack: dict[str, Any], gateway: str
+) -> None:
+    data = secrets.token_bytes(3 * 1024 * 1024 + 17)
+    result = upload(
+        gateway, data, content_type="text/csv", filename="orders.csv", metadata={"source": "e2e"}
+    )
+    assert result.put_status == 200
+    answer = result.import_response
+    assert answer["key"] == f"imports/{answer['import_id']}"
+    stored = client(moto, "s3").get_object(Bucket=answer["bucket"], Key=answer["key"])
+    assert stored["Body"].read() == data
+    assert stored["ContentType"] == "text/csv"
+    assert stored["Metadata"] == {"filename": "orders.csv", "source": "e2e"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        ({"content_type": "text/csv"}, 400, "InvalidBody"),  # refused by the validator
+        ({"size": 0}, 400, "InvalidBody"),
+        ({"size": 10, "content_type": "image/png"}, 415, "ContentTypeNotAllowed"),
+        ({"size": 64 * 1024 * 1024 + 1}, 413, "SizeTooLarge"),
+        ({"size": 5, "filename": "../../etc/passwd"}, 400, "InvalidFilename"),
+    ],
+    ids=["missing-size", "zero-size", "type-not-allowed", "over-limit", "path-in-filename"],
+)
+def test_bad_requests_write_nothing(  # noqa: PLR0917 (pytest passes fixtures positionally)
+    moto: MotoServer,
+    stack: dict[str, Any],
+    gateway: str,
+    payload: dict[str, Any],
+    status: int,
+    code: str,
+) -> None:
+    s3 = client(moto, "s3")
+    bucket = stack["outputs"]["bucket_name"]
+    before = s3.list_object_versions(Bucket=bucket).get("Versions", [])
+    answer_status, answer = request_import(gateway, payload)
+    assert (answer_status, answer["error"]["code"]) == (status, code)
+    assert s3.list_object_versions(Bucket=bucket).get("Versions", []) == before
+
+
+def test_put_without_signed_header_is_not_what_was_declared(
+    moto: MotoServer, stack: dict[str, Any], gateway: str
+) -> None:
+    data = b"a,b\n1,2\n"
+    status, answer = request_import(
+        gateway,
+        {"size": len(data), "content_type": "text/csv", "checksum_sha256": sha256_b64(data)},
+    )
+    assert status == 201
+    headers = answer["upload"]["headers"]
+    assert headers == {
+        "Content-Type": "text/csv",
+        "Content-Length": str(len(data)),
+        "x-amz-checksum-sha256": sha256_b64(data),
+    }
+    assert put_signed(answer["upload"]["url"], headers, data, None) == 200
+
+
+def test_existing_bucket_is_used_not_managed(
+    moto: MotoServer, stack: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    s3 = client(moto, "s3")
+    existing = f"landing-{secrets.token_hex(4)}"
+    s3.create_bucket(Bucket=existing)
+    terraform = Terraform(
+        EXAMPLE,
+        tmp_path_factory.mktemp("tf-existing"),
+        {
+            "endpoint": moto.endpoint,
+            "name": "existing-bucket-import",
+            "create_bucket": "false",
+            "bucket_name": existing,
+        },
+    )
+    terraform.init()
+    try:
+        terraform.apply()
+        addresses = terraform.resources()
+        assert not [a for a in addresses if ".aws_s3_bucket" in a]
+        assert terraform.outputs()["bucket_name"] == existing
+        policy = client(moto, "iam").get_role_policy(
+            RoleName="existing-bucket-import-signer", PolicyName="existing-bucket-import-signer"
+        )["PolicyDocument"]
+        policy = json.loads(policy) if isinstance(policy, str) else policy
+        resources = [s["Resource"] for s in policy["Statement"] if s["Action"] == "s3:PutObject"]
+        assert resources == [f"arn:aws:s3:::{existing}/imports/*"]
+    finally:
+        terraform.destroy()
+    assert terraform.resources() == []
+    s3.head_bucket(Bucket=existing)  # the consumer's bucket survives the module's destroy
+    s3.delete_bucket(Bucket=existing)

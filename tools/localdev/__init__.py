@@ -1,0 +1,1 @@
+"""Local development stand-ins for the module's AWS pieces."""

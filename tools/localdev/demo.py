@@ -1,0 +1,193 @@
+"""`make demo` and `make local-api`: the module on moto_server, served by a local gateway.
+
+demo:      start moto, terraform apply examples/local, serve the API from the deployed zip, act as
+           a consumer (POST /import, PUT with a progress bar, read back, compare), then destroy
+           and stop, also on failure or Ctrl-C.
+--serve:   the same stack kept running for manual curl use until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import boto3
+
+from localdev.consumer import progress_bar, request_import, sha256_b64, upload
+from localdev.deployed_lambda import load_deployed_handler
+from localdev.emulator import LOOPBACK, MotoServer
+from localdev.gateway import LocalGateway
+from localdev.terraform import Terraform
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "local"
+REGION = "us-east-1"
+DEMO_SIZE = 8 * 1024 * 1024
+
+
+def step(text: str) -> None:
+    print(f"==> {text}", flush=True)
+
+
+@contextmanager
+def timed(text: str) -> Iterator[None]:
+    print(f"==> {text} ...", end="", flush=True)
+    started = time.perf_counter()
+    yield
+    print(f" {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def _stop_on_sigterm() -> None:
+    def raise_interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, raise_interrupt)
+
+
+def _aws_env(endpoint: str) -> dict[str, str]:
+    return {
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_ENDPOINT_URL_S3": endpoint,
+    }
+
+
+@contextmanager
+def local_stack() -> Iterator[tuple[MotoServer, Terraform, dict[str, Any], LocalGateway]]:
+    """Everything `make demo` needs, torn down in reverse order whatever happens."""
+    with tempfile.TemporaryDirectory(prefix="signed-import-demo-") as state_dir:
+        moto = MotoServer()
+        with timed(f"starting moto_server on {moto.endpoint}"):
+            moto.start()
+        try:
+            os.environ.update(_aws_env(moto.endpoint))
+            terraform = Terraform(EXAMPLE, Path(state_dir), {"endpoint": moto.endpoint})
+            try:
+                with timed("terraform init + apply examples/local"):
+                    terraform.init()
+                    terraform.apply()
+                outputs = terraform.outputs()
+                function = boto3.client("lambda", endpoint_url=moto.endpoint).get_function(
+                    FunctionName=outputs["lambda_function_name"]
+                )["Configuration"]
+                handler = load_deployed_handler(
+                    function, ROOT / "dist" / "signer.zip", _aws_env(moto.endpoint)
+                )
+                step(f"signer loaded from the deployed zip (CodeSha256 {function['CodeSha256']})")
+                gateway = LocalGateway(
+                    json.loads(outputs["openapi_document"]), outputs["stage_name"], handler
+                )
+                with gateway:
+                    gateway.serve(LOOPBACK, 0)
+                    yield moto, terraform, outputs, gateway
+            finally:
+                with timed("terraform destroy"):
+                    terraform.destroy()
+        finally:
+            moto.stop()
+            step("moto_server stopped")
+
+
+def run_demo() -> None:
+    started = time.perf_counter()
+    with local_stack() as (moto, terraform, outputs, gateway):
+        import_url = f"{gateway.url}/{outputs['stage_name']}/import"
+        step(f"local API serving {import_url}")
+        managed = [r for r in terraform.resources() if ".data." not in r]
+        kinds = Counter(address.split(".")[-2] for address in managed)
+        step(
+            f"{len(managed)} resources applied: " + ", ".join(f"{n}x {k}" for k, n in kinds.items())
+        )
+
+        status, refused = request_import(import_url, {"size": 10, "content_type": "image/png"})
+        step(f"a disallowed type is refused: {status} {refused['error']['code']}")
+
+        data = secrets.token_bytes(DEMO_SIZE)
+        step(f"POST /import for {DEMO_SIZE / 2**20:.0f} MiB text/csv with its SHA-256, then PUT:")
+        result = upload(
+            import_url,
+            data,
+            content_type="text/csv",
+            filename="orders 2026.csv",
+            metadata={"source": "demo"},
+            progress=progress_bar,
+        )
+        answer = result.import_response
+        if result.put_status != 200:
+            raise RuntimeError(f"S3 refused the signed upload: {result.put_status}")
+
+        s3 = boto3.client("s3", endpoint_url=moto.endpoint)
+        stored = s3.get_object(Bucket=answer["bucket"], Key=answer["key"], ChecksumMode="ENABLED")
+        body = stored["Body"].read()
+        if body != data:
+            raise RuntimeError("the object read back differs from the bytes uploaded")
+
+        print()
+        print("  summary")
+        print(f"    import id     {answer['import_id']}")
+        print(f"    object        s3://{answer['bucket']}/{answer['key']}")
+        print(f"    size          {len(body)} bytes, identical to the upload")
+        print(f"    sha256        {sha256_b64(body)} (declared and signed)")
+        print(f"    content type  {stored['ContentType']}")
+        print(f"    metadata      {stored['Metadata']}")
+        print(f"    signed for    {', '.join(answer['upload']['headers'])}")
+        print(f"    URL expires   {answer['expires_at']}")
+        print(f"    upload speed  {len(data) / 2**20 / result.seconds:.0f} MiB/s")
+        print()
+    step(f"demo finished in {time.perf_counter() - started:.1f} s; nothing left running")
+
+
+def serve_forever() -> None:
+    with local_stack() as (moto, _terraform, outputs, gateway):
+        import_url = f"{gateway.url}/{outputs['stage_name']}/import"
+        print(
+            f"""
+Local API ready (authorization is not enforced locally). Try:
+
+  curl -sS -X POST {import_url} -H 'Content-Type: application/json' \\
+       -d '{{"size": 5, "content_type": "text/plain"}}'
+
+then PUT 5 bytes to the returned upload.url with every header in upload.headers, e.g.
+  curl -sS -X PUT --data-binary hello -H 'Content-Type: text/plain' '<upload.url>'
+
+S3 endpoint (moto): {moto.endpoint}   bucket: {outputs["bucket_name"]}
+Press Ctrl-C to destroy the stack and stop.
+""",
+            flush=True,
+        )
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--serve", action="store_true", help="keep the local API running")
+    args = parser.parse_args()
+    _stop_on_sigterm()
+    try:
+        serve_forever() if args.serve else run_demo()
+    except KeyboardInterrupt:
+        print("\ninterrupted: everything started was stopped and destroyed", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,640 @@
+"""A local stand-in for the module's API Gateway REST API, like `sam local start-api` for SAM.
+
+It is driven by the rendered OpenAPI document (the `openapi_document` output), so local requests
+meet the same routes, request validator and gateway responses as the deployed stage, and the
+Lambda handler receives the REST (v1) proxy event API Gateway would send it. Authorization is
+not enforced here: `LocalGateway.auth_note` says what the deployed API requires instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from jsonschema import Draft4Validator
+from jsonschema.exceptions import best_match
+
+LOGGER = logging.getLogger("localdev.gateway")
+ACCESS_LOGGER = logging.getLogger("localdev.gateway.access")
+
+Invoke = Callable[[dict[str, Any], Any], dict[str, Any]]
+HeaderPairs = Iterable[tuple[str, str]]
+
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's REST payload limit
+DEFAULT_TIMEOUT_MS = 29_000
+ACCOUNT_ID = "123456789012"
+API_ID = "local"
+
+# Default status of each gateway response this stand-in produces (API Gateway's table).
+_DEFAULT_STATUS = {
+    "BAD_REQUEST_BODY": 400,
+    "MISSING_AUTHENTICATION_TOKEN": 403,
+    "REQUEST_TOO_LARGE": 413,
+    "INTEGRATION_TIMEOUT": 504,
+    "DEFAULT_5XX": 502,  # a failed or malformed Lambda proxy response
+}
+# API Gateway's own template when the document customises nothing.
+_DEFAULT_TEMPLATES = {"application/json": '{"message":$context.error.messageString}'}
+# Longest name first, so `error.message` never matches the start of `error.messageString`.
+_CONTEXT_VARIABLE = re.compile(
+    r"\$context\.(error\.messageString|error\.message|error\.responseType|requestId)"
+)
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch"})
+_ANY_METHOD = "x-amazon-apigateway-any-method"
+_PROXY_RESPONSE_KEYS = frozenset(
+    {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
+)
+# API Gateway frames the response itself; the Lambda's values for these would corrupt it.
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+
+
+@dataclass(frozen=True)
+class LocalResponse:
+    """What the client receives; headers keep their order and repeats."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        """The first value of header `name`, matched case-insensitively."""
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The parts of Lambda's context object handlers read. The deadline is the integration
+    timeout: API Gateway gives up then, whatever the function's own timeout."""
+
+    aws_request_id: str
+    function_name: str
+    invoked_function_arn: str
+    deadline: float = field(repr=False)  # time.monotonic() value
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 128
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class _Operation:
+    security: list[dict[str, list[str]]]
+    timeout_ms: int
+    body_validator: Draft4Validator | None  # set when a validator checks the JSON body
+
+
+@dataclass(frozen=True)
+class _Route:
+    template: str
+    pattern: re.Pattern[str]
+    parameters: tuple[str, ...]
+    operations: dict[str, _Operation]  # upper-case method, or "ANY"
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str  # as received, stage included
+    headers: tuple[tuple[str, str], ...]
+    query: str
+    body: bytes
+    source_ip: str
+    request_id: str
+
+    def header(self, name: str) -> str | None:
+        """The last value, as API Gateway's single-value `headers` keeps it."""
+        values = [v for k, v in self.headers if k.lower() == name]
+        return values[-1] if values else None
+
+
+class _MalformedResponseError(ValueError):
+    """The Lambda's result is not a proxy response API Gateway could map."""
+
+
+def _media_type(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.split(";", 1)[0].strip().lower() or None
+
+
+def _matches_media_type(media_type: str | None, patterns: Iterable[str]) -> bool:
+    if media_type is None:
+        return False
+    for pattern in (p.lower() for p in patterns):
+        if pattern in ("*/*", media_type):
+            return True
+        if pattern.endswith("/*") and media_type.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+def _compile_template(template: str) -> tuple[re.Pattern[str], tuple[str, ...], tuple[int, ...]]:
+    """A path template as a regex over the raw path, its parameter names, and a sort key that
+    tries literal segments before {param} before {proxy+}, as API Gateway prefers them."""
+    parts: list[str] = []
+    names: list[str] = []
+    rank: list[int] = []
+    for segment in template.strip("/").split("/") if template != "/" else []:
+        if greedy := re.fullmatch(r"\{(.+)\+\}", segment):
+            parts.append("(.+)")
+            names.append(greedy.group(1))
+            rank.append(2)
+        elif param := re.fullmatch(r"\{(.+)\}", segment):
+            parts.append("([^/]+)")
+            names.append(param.group(1))
+            rank.append(1)
+        else:
+            parts.append(re.escape(segment))
+            rank.append(0)
+    return re.compile("/" + "/".join(parts)), tuple(names), tuple(rank)
+
+
+def _body_validator(
+    document: Mapping[str, Any], operation: Mapping[str, Any]
+) -> Draft4Validator | None:
+    validators = document.get("x-amazon-apigateway-request-validators", {})
+    name = operation.get(
+        "x-amazon-apigateway-request-validator",
+        document.get("x-amazon-apigateway-request-validator"),
+    )
+    if name is None:
+        return None
+    if name not in validators:
+        raise ValueError(f"request validator {name!r} is not defined in the document")
+    content = operation.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    if not validators[name].get("validateRequestBody") or schema is None:
+        return None
+    # `#/components/...` refs resolve against the root schema: give it the components. Draft 4
+    # ignores the siblings of a root `$ref`, so the extra key never becomes a constraint.
+    root = {**schema, "components": document.get("components", {})}
+    Draft4Validator.check_schema(root)
+    return Draft4Validator(root)
+
+
+def _operation(document: Mapping[str, Any], where: str, spec: Mapping[str, Any]) -> _Operation:
+    integration = spec.get("x-amazon-apigateway-integration", {})
+    kind = str(integration.get("type", "")).lower()
+    if kind != "aws_proxy":
+        raise ValueError(f"{where}: only aws_proxy integrations are emulated, not {kind!r}")
+    return _Operation(
+        security=spec.get("security", document.get("security", [])),
+        timeout_ms=int(integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS)),
+        body_validator=_body_validator(document, spec),
+    )
+
+
+def _describe_security(security: list[dict[str, list[str]]], schemes: Mapping[str, Any]) -> str:
+    if not security:
+        return "no authorization"
+    alternatives = []
+    for requirement in security:
+        parts = []
+        for name, scopes in requirement.items():
+            scheme = schemes.get(name, {})
+            kind = scheme.get("x-amazon-apigateway-authtype", scheme.get("type", "unknown"))
+            parts.append(f"{name} ({kind}{', scopes ' + ' '.join(scopes) if scopes else ''})")
+        alternatives.append(" and ".join(parts))
+    return " or ".join(alternatives)
+
+
+def _header_value(value: object) -> str:
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str | int | float):
+        text = str(value)
+    else:
+        raise _MalformedResponseError(f"header value {value!r} is not a scalar")
+    if "\r" in text or "\n" in text:
+        raise _MalformedResponseError("header value contains a line break")
+    return text
+
+
+def _response_headers(single: object, multi: object) -> list[tuple[str, str]]:
+    """`headers` and `multiValueHeaders` merged as API Gateway does: a pair present in both
+    appears once, from multiValueHeaders."""
+    single = {} if single is None else single
+    multi = {} if multi is None else multi
+    if not isinstance(single, dict) or not isinstance(multi, dict):
+        raise _MalformedResponseError("headers and multiValueHeaders must be objects")
+    multi_pairs: list[tuple[str, str]] = []
+    for name, values in multi.items():
+        if not isinstance(values, list):
+            raise _MalformedResponseError(f"multiValueHeaders[{name!r}] is not a list")
+        multi_pairs.extend((name, _header_value(v)) for v in values)
+    seen = {(name.lower(), value) for name, value in multi_pairs}
+    pairs = [(name, _header_value(v)) for name, v in single.items()]
+    pairs = [(name, v) for name, v in pairs if (name.lower(), v) not in seen] + multi_pairs
+    return [(name, v) for name, v in pairs if name.lower() not in _FRAMING_HEADERS]
+
+
+def _proxy_response(
+    payload: object, decode_base64: bool
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    if not isinstance(payload, dict):
+        raise _MalformedResponseError(f"expected an object, got {type(payload).__name__}")
+    unknown = sorted(set(payload) - _PROXY_RESPONSE_KEYS)
+    if unknown:
+        raise _MalformedResponseError(f"unexpected field(s): {', '.join(unknown)}")
+    status = payload.get("statusCode")
+    if isinstance(status, str) and status.isdecimal():
+        status = int(status)  # AWS's own blueprints return "200"; API Gateway accepts it
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise _MalformedResponseError(f"statusCode {status!r} is not an HTTP status")
+    body = payload.get("body")
+    if body is not None and not isinstance(body, str):
+        raise _MalformedResponseError("body must be a string")
+    is_base64 = payload.get("isBase64Encoded")
+    if is_base64 is not None and not isinstance(is_base64, bool):
+        raise _MalformedResponseError("isBase64Encoded must be a boolean")
+    headers = _response_headers(payload.get("headers"), payload.get("multiValueHeaders"))
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))  # API Gateway's default
+    if is_base64 and decode_base64:
+        try:
+            return status, headers, base64.b64decode(body or "", validate=True)
+        except binascii.Error:
+            raise _MalformedResponseError("body is not valid base64") from None
+    return status, headers, (body or "").encode()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+class LocalGateway:
+    """API Gateway's request path for one stage of the document, in front of `invoke`."""
+
+    def __init__(
+        self,
+        document: Mapping[str, Any],
+        stage: str,
+        invoke: Invoke,
+        *,
+        function_name: str = "signed-import",
+    ) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", stage):
+            raise ValueError(f"invalid stage name {stage!r}")
+        self.stage = stage
+        self.function_name = function_name
+        self._invoke = invoke
+        self._gateway_responses: Mapping[str, Any] = document.get(
+            "x-amazon-apigateway-gateway-responses", {}
+        )
+        self._binary_media_types: list[str] = document.get(
+            "x-amazon-apigateway-binary-media-types", []
+        )
+        schemes = document.get("components", {}).get("securitySchemes", {})
+        routes: list[tuple[tuple[int, ...], _Route]] = []
+        requirements: list[str] = []
+        for template, item in document.get("paths", {}).items():
+            pattern, parameters, rank = _compile_template(template)
+            operations: dict[str, _Operation] = {}
+            for key, spec in item.items():
+                method = "ANY" if key == _ANY_METHOD else key.upper()
+                if key in _HTTP_METHODS or key == _ANY_METHOD:
+                    operations[method] = _operation(document, f"{method} {template}", spec)
+                    security = _describe_security(operations[method].security, schemes)
+                    requirements.append(f"{method} {template} requires {security}")
+            routes.append((rank, _Route(template, pattern, parameters, operations)))
+        self._routes = [route for _, route in sorted(routes, key=lambda entry: entry[0])]
+        self.auth_note = (
+            "Authorization is NOT enforced locally (no SigV4, Cognito or Lambda authorizer "
+            "checks); in AWS " + "; ".join(requirements or ["no method is defined"]) + "."
+        )
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str] | HeaderPairs = (),
+        *,
+        query: str = "",
+        body: bytes = b"",
+        source_ip: str = "127.0.0.1",
+    ) -> LocalResponse:
+        """Answer one request as the deployed stage would; never raises for a bad request or a
+        failing Lambda. `path` includes the stage (`/v1/import`); `query` excludes the `?`."""
+        started = time.monotonic()
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        request = _Request(
+            method.upper(), path, tuple(pairs), query, body, source_ip, str(uuid.uuid4())
+        )
+        response = self._respond(request)
+        ACCESS_LOGGER.info(
+            "%s %s %d %.0fms requestId=%s",
+            request.method,
+            request.path,
+            response.status,
+            (time.monotonic() - started) * 1000,
+            request.request_id,
+        )
+        return response
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+        """Serve HTTP on a daemon thread until `close()`; port 0 picks a free port (see `url`)."""
+        if self._server is not None:
+            raise RuntimeError(f"already serving on {self.url}")
+        LOGGER.warning("%s", self.auth_note)
+        self._server = _Server((host, port), self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},  # how long close() may wait for the loop to notice
+            name="local-gateway",
+            daemon=True,
+        )
+        self._thread.start()
+        return self._server
+
+    @property
+    def url(self) -> str:
+        """The server's root, e.g. http://127.0.0.1:PORT; the stage is the first path segment."""
+        if self._server is None:
+            raise RuntimeError("not serving: call serve() first")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def invoke_url(self) -> str:
+        """The stage's base URL, like the module's `invoke_url` output."""
+        return f"{self.url}/{self.stage}"
+
+    def close(self) -> None:
+        """Stop serving, release the port and wait for the serving thread; safe to repeat."""
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join()
+
+    def __enter__(self) -> LocalGateway:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _respond(self, request: _Request) -> LocalResponse:
+        if len(request.body) > MAX_PAYLOAD_BYTES:
+            return self._gateway_response("REQUEST_TOO_LARGE", "Request Too Long", request)
+        found = self._find(request)
+        if found is None:
+            # API Gateway answers an unknown path and an undefined method alike, before auth.
+            return self._gateway_response(
+                "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", request
+            )
+        route, operation, resource_path, path_parameters = found
+        validator = operation.body_validator
+        if validator is not None and not self._body_is_valid(validator, request):
+            return self._gateway_response("BAD_REQUEST_BODY", "Invalid request body", request)
+        event = self._proxy_event(request, route, resource_path, path_parameters)
+        return self._integrate(operation, event, request)
+
+    def _find(self, request: _Request) -> tuple[_Route, _Operation, str, dict[str, str]] | None:
+        """The route and operation for the request, its path without the stage, and its path
+        parameters; None where API Gateway finds no resource or no method on it."""
+        prefix = f"/{self.stage}"
+        if request.path == prefix:
+            resource_path = "/"
+        elif request.path.startswith(prefix + "/"):
+            resource_path = request.path[len(prefix) :]
+        else:
+            return None
+        for route in self._routes:
+            # Match the raw path, so an encoded %2F inside a parameter never splits it.
+            match = route.pattern.fullmatch(resource_path)
+            if match is None:
+                continue
+            operation = route.operations.get(request.method) or route.operations.get("ANY")
+            if operation is None:
+                return None
+            values = (unquote(value) for value in match.groups())
+            return route, operation, resource_path, dict(zip(route.parameters, values, strict=True))
+        return None
+
+    def _body_is_valid(self, validator: Draft4Validator, request: _Request) -> bool:
+        media_type = _media_type(request.header("content-type"))
+        if media_type not in (None, "application/json"):
+            return True  # the document models JSON only; other types pass unvalidated
+        try:
+            document = json.loads(request.body, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as err:
+            LOGGER.info("request %s: body is not JSON: %s", request.request_id, err)
+            return False
+        error = best_match(validator.iter_errors(document))
+        if error is not None:
+            # API Gateway's execution log detail; the client only learns "Invalid request body".
+            LOGGER.info(
+                "request %s: body does not match the model: %s", request.request_id, error.message
+            )
+        return error is None
+
+    def _proxy_event(
+        self,
+        request: _Request,
+        route: _Route,
+        resource_path: str,
+        path_parameters: dict[str, str],
+    ) -> dict[str, Any]:
+        headers: dict[str, list[str]] = {}
+        spelling: dict[str, str] = {}  # one entry per name, spelt as first received
+        for name, value in request.headers:
+            headers.setdefault(spelling.setdefault(name.lower(), name), []).append(value)
+        query: dict[str, list[str]] = {}
+        for name, value in parse_qsl(request.query, keep_blank_values=True):
+            query.setdefault(name, []).append(value)
+        # A REST API passes a body as text unless its type is one of the binary media types.
+        body: str | None = None
+        is_base64 = False
+        if request.body:
+            content_type = _media_type(request.header("content-type"))
+            is_base64 = _matches_media_type(content_type, self._binary_media_types)
+            if is_base64:
+                body = base64.b64encode(request.body).decode("ascii")
+            else:
+                body = request.body.decode("utf-8", errors="replace")
+        now = datetime.now(UTC)
+        return {
+            "resource": route.template,
+            "path": resource_path,
+            "httpMethod": request.method,
+            "headers": {name: values[-1] for name, values in headers.items()} or None,
+            "multiValueHeaders": headers or None,
+            "queryStringParameters": {name: values[-1] for name, values in query.items()} or None,
+            "multiValueQueryStringParameters": query or None,
+            "pathParameters": path_parameters or None,
+            "stageVariables": None,
+            "requestContext": {
+                "accountId": ACCOUNT_ID,
+                "apiId": API_ID,
+                "stage": self.stage,
+                "resourcePath": route.template,
+                "httpMethod": request.method,
+                "path": f"/{self.stage}{resource_path}",
+                "protocol": "HTTP/1.1",
+                "requestId": request.request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "identity": {
+                    "sourceIp": request.source_ip,
+                    "userAgent": request.header("user-agent"),
+                    "accountId": None,
+                    "caller": None,
+                    "user": None,
+                    "userArn": None,
+                    "accessKey": None,
+                    "cognitoIdentityId": None,
+                    "cognitoIdentityPoolId": None,
+                    "cognitoAuthenticationType": None,
+                    "cognitoAuthenticationProvider": None,
+                },
+            },
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
+
+    def _integrate(
+        self, operation: _Operation, event: dict[str, Any], request: _Request
+    ) -> LocalResponse:
+        started = time.monotonic()
+        context = LambdaContext(
+            aws_request_id=str(uuid.uuid4()),
+            function_name=self.function_name,
+            invoked_function_arn=f"arn:aws:lambda:local:{ACCOUNT_ID}:function:{self.function_name}",
+            deadline=started + operation.timeout_ms / 1000,
+        )
+        payload: object = None
+        failed = False
+        try:
+            # Lambda hands API Gateway JSON: a result that cannot be serialised never arrives.
+            payload = json.loads(json.dumps(self._invoke(event, context)))
+        except Exception:
+            LOGGER.exception("request %s: Lambda invocation failed", request.request_id)
+            failed = True
+        if (time.monotonic() - started) * 1000 > operation.timeout_ms:
+            return self._gateway_response(
+                "INTEGRATION_TIMEOUT", "Endpoint request timed out", request
+            )
+        if not failed:
+            # Binary responses are decoded only for clients that accept a binary media type.
+            accept = _media_type(request.header("accept"))
+            decode = _matches_media_type(accept, self._binary_media_types)
+            try:
+                status, headers, body = _proxy_response(payload, decode)
+            except _MalformedResponseError as err:
+                LOGGER.error(
+                    "request %s: malformed Lambda proxy response: %s", request.request_id, err
+                )
+            else:
+                headers.append(("x-amzn-RequestId", request.request_id))
+                return LocalResponse(status, tuple(headers), body)
+        return self._gateway_response("DEFAULT_5XX", "Internal server error", request)
+
+    def _gateway_response(
+        self, response_type: str, message: str, request: _Request
+    ) -> LocalResponse:
+        """Render an error API Gateway answers itself, through the document's gateway responses
+        (falling back to DEFAULT_4XX / DEFAULT_5XX, then to API Gateway's own default)."""
+        default_status = _DEFAULT_STATUS[response_type]
+        fallback = "DEFAULT_4XX" if default_status < 500 else "DEFAULT_5XX"
+        spec = (
+            self._gateway_responses.get(response_type)
+            or self._gateway_responses.get(fallback)
+            or {}
+        )
+        templates = spec.get("responseTemplates") or _DEFAULT_TEMPLATES
+        content_type = (
+            "application/json" if "application/json" in templates else next(iter(templates))
+        )
+        values = {
+            "error.messageString": json.dumps(message),  # arrives quoted, as in API Gateway
+            "error.message": message,
+            "error.responseType": response_type,
+            "requestId": request.request_id,
+        }
+        body = _CONTEXT_VARIABLE.sub(lambda m: values[m.group(1)], templates[content_type])
+        headers = [("Content-Type", content_type)]
+        for key, value in spec.get("responseParameters", {}).items():
+            name = key.removeprefix("gatewayresponse.header.")
+            # Only static values ('quoted'); mappings from the request are not emulated.
+            if name != key and len(value) >= 2 and value[0] == value[-1] == "'":
+                headers.append((name, value[1:-1]))
+        headers.append(("x-amzn-RequestId", request.request_id))
+        status = int(spec.get("statusCode", default_status))
+        return LocalResponse(status, tuple(headers), body.encode())
+
+
+class _Server(ThreadingHTTPServer):
+    def __init__(self, address: tuple[str, int], gateway: LocalGateway) -> None:
+        super().__init__(address, _Handler)
+        self.gateway = gateway
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    timeout = 30  # a client that never sends its declared body holds only its own thread
+
+    def _dispatch(self) -> None:
+        path, _, query = self.path.partition("?")
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.send_error(411, "Send a Content-Length; chunked bodies are not supported here")
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.send_error(400, "Invalid Content-Length")
+            return
+        # Read at most one byte past the limit: enough for the gateway to refuse the request.
+        oversized = length > MAX_PAYLOAD_BYTES
+        body = self.rfile.read(min(length, MAX_PAYLOAD_BYTES + 1))
+        response = self.server.gateway.handle(
+            self.command,
+            path,
+            self.headers.items(),
+            query=query,
+            body=body,
+            source_ip=self.client_address[0],
+        )
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        if oversized:
+            self.close_connection = True  # the rest of the body is still unread
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
+
+    def log_message(self, format: str, *args: Any) -> None:
+        LOGGER.debug(format, *args)  # the gateway writes its own access log

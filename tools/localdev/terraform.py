@@ -1,0 +1,83 @@
+"""Drive `terraform` for one working directory with its state kept outside the source tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PLUGIN_DIR = Path(os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins"))
+
+
+class TerraformError(RuntimeError):
+    pass
+
+
+class Terraform:
+    def __init__(
+        self,
+        workdir: Path,
+        state_dir: Path,
+        variables: Mapping[str, str],
+        plugin_dir: Path = DEFAULT_PLUGIN_DIR,
+    ) -> None:
+        self.workdir = workdir
+        self.state = state_dir / "terraform.tfstate"
+        self.variables = dict(variables)
+        self._plugin_dir = plugin_dir
+        # Keep .terraform (providers, module copy) out of the example folder too.
+        self._env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_DATA_DIR": str(state_dir / ".tf")}
+
+    def _run(self, *args: str) -> str:
+        result = subprocess.run(
+            ["terraform", f"-chdir={self.workdir}", *args],
+            env=self._env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise TerraformError(f"terraform {args[0]} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def _var_args(self) -> list[str]:
+        return [f"-var={name}={value}" for name, value in self.variables.items()]
+
+    def init(self) -> None:
+        mirror = self._plugin_dir / "registry.terraform.io"
+        extra = [f"-plugin-dir={self._plugin_dir}"] if mirror.is_dir() else []
+        self._run("init", "-input=false", "-no-color", *extra)
+
+    def apply(self) -> None:
+        self._run(
+            "apply",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            f"-state={self.state}",
+            *self._var_args(),
+        )
+
+    def destroy(self) -> None:
+        self._run(
+            "destroy",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            f"-state={self.state}",
+            *self._var_args(),
+        )
+
+    def outputs(self) -> dict[str, Any]:
+        raw = json.loads(self._run("output", "-no-color", "-json", f"-state={self.state}"))
+        return {name: item["value"] for name, item in raw.items()}
+
+    def resources(self) -> list[str]:
+        """Addresses of every resource in the state (empty once destroyed)."""
+        if not self.state.exists():
+            return []
+        out = self._run("state", "list", f"-state={self.state}")
+        return [line for line in out.splitlines() if line]
