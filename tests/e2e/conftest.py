@@ -12,11 +12,11 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from tests.e2e.localstack import run_localstack
+    from tests.e2e.localstack_server import run_localstack
 else:
     # pytest (rootdir-less conftest, default "prepend" import mode) puts this directory on
     # sys.path; mypy knows the same file by its path from the repository root.
-    from localstack import run_localstack
+    from localstack_server import run_localstack
 
 REGION: Final = "eu-west-1"
 ACCESS_KEY = "test"
