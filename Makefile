@@ -56,8 +56,8 @@ check-package: ## Prove the committed zip is byte-identical to two fresh builds
 .PHONY: fmt
 fmt: $(VENV)/.installed ## Format Terraform and Python sources
 	$(TERRAFORM) fmt -recursive
-	$(VENV)/bin/ruff format lambda_src tools tests
-	$(VENV)/bin/ruff check --fix lambda_src tools tests
+	$(VENV)/bin/ruff format lambda_src tools tests benchmarks
+	$(VENV)/bin/ruff check --fix lambda_src tools tests benchmarks
 
 .terraform/.initialized: versions.tf
 	$(TERRAFORM) init $(TF_INIT_FLAGS) >/dev/null
@@ -78,8 +78,8 @@ validate: init ## terraform validate the module and every example
 .PHONY: lint
 lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed validate ## fmt check, validate, ruff, mypy, checkov
 	$(TERRAFORM) fmt -check -recursive
-	$(VENV)/bin/ruff format --check lambda_src tools tests
-	$(VENV)/bin/ruff check lambda_src tools tests
+	$(VENV)/bin/ruff format --check lambda_src tools tests benchmarks
+	$(VENV)/bin/ruff check lambda_src tools tests benchmarks
 	$(VENV)/bin/mypy
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework terraform -d . \
 	  --skip-path .terraform --skip-path examples/.*/.terraform
@@ -98,6 +98,10 @@ test-e2e: $(VENV)/.installed $(PACKAGE) ## End-to-end: Terraform on moto, signat
 
 .PHONY: test
 test: lint check-package test-python test-terraform test-e2e ## Run every check and test
+
+.PHONY: bench
+bench: $(VENV)/.installed $(PACKAGE) ## Benchmarks: warm handler latency from the deployed zip
+	$(PY) benchmarks/bench_handler.py
 
 .PHONY: demo
 demo: $(VENV)/.installed $(PACKAGE) ## Apply the module on a local emulator, upload a file, verify, destroy

@@ -17,9 +17,10 @@ provider "aws" {
   access_key = "test"
   secret_key = "test"
 
+  # moto's STS answers with account 123456789012, so ARNs (and the Lambda permission's
+  # source_arn) come out complete; only the credential and metadata checks are skipped.
   skip_credentials_validation = true
   skip_metadata_api_check     = true
-  skip_requesting_account_id  = true
   s3_use_path_style           = true
 
   endpoints {

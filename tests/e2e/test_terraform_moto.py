@@ -137,6 +137,16 @@ def test_function_and_logs(moto: MotoServer, stack: dict[str, Any]) -> None:
     assert retention[f"/aws/apigateway/{NAME}/v1/access"] == 365
 
 
+def test_only_this_route_may_invoke_the_signer(moto: MotoServer, stack: dict[str, Any]) -> None:
+    policy = json.loads(client(moto, "lambda").get_policy(FunctionName=NAME)["Policy"])
+    api_id = stack["outputs"]["rest_api_id"]
+    [statement] = policy["Statement"]
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == (
+        f"arn:aws:execute-api:{REGION}:123456789012:{api_id}/v1/POST/import"
+    )
+
+
 def test_api_is_built_from_the_openapi_body(moto: MotoServer, stack: dict[str, Any]) -> None:
     apigateway = client(moto, "apigateway")
     api_id = stack["outputs"]["rest_api_id"]
