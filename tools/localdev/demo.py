@@ -15,6 +15,7 @@ import secrets
 import signal
 import sys
 import tempfile
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -45,15 +46,23 @@ def step(text: str) -> None:
 def timed(text: str) -> Iterator[None]:
     print(f"==> {text} ...", end="", flush=True)
     started = time.perf_counter()
-    yield
+    try:
+        yield
+    except BaseException:
+        print(" interrupted", flush=True)
+        raise
     print(f" {time.perf_counter() - started:.1f} s", flush=True)
 
 
-def _stop_on_sigterm() -> None:
+def _interrupt_on_signals() -> None:
+    """Ctrl-C and SIGTERM both unwind through the `finally` blocks that destroy and stop.
+    SIGINT is reset too: a shell that starts us in the background leaves it ignored."""
+
     def raise_interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, raise_interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _aws_env(endpoint: str) -> dict[str, str]:
@@ -109,9 +118,9 @@ def run_demo() -> None:
         step(f"local API serving {import_url}")
         managed = [r for r in terraform.resources() if ".data." not in r]
         kinds = Counter(address.split(".")[-2] for address in managed)
-        step(
-            f"{len(managed)} resources applied: " + ", ".join(f"{n}x {k}" for k, n in kinds.items())
-        )
+        summary = ", ".join(f"{kind} x{n}" if n > 1 else kind for kind, n in kinds.items())
+        step(f"{len(managed)} resources applied:")
+        print(textwrap.fill(summary, width=96, initial_indent="    ", subsequent_indent="    "))
 
         status, refused = request_import(import_url, {"size": 10, "content_type": "image/png"})
         step(f"a disallowed type is refused: {status} {refused['error']['code']}")
@@ -159,10 +168,10 @@ def serve_forever() -> None:
 Local API ready (authorization is not enforced locally). Try:
 
   curl -sS -X POST {import_url} -H 'Content-Type: application/json' \\
-       -d '{{"size": 5, "content_type": "text/plain"}}'
+       -d '{{"size": 5, "content_type": "text/csv"}}'
 
 then PUT 5 bytes to the returned upload.url with every header in upload.headers, e.g.
-  curl -sS -X PUT --data-binary hello -H 'Content-Type: text/plain' '<upload.url>'
+  curl -sS -X PUT --data-binary hello -H 'Content-Type: text/csv' '<upload.url>'
 
 S3 endpoint (moto): {moto.endpoint}   bucket: {outputs["bucket_name"]}
 Press Ctrl-C to destroy the stack and stop.
@@ -180,7 +189,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--serve", action="store_true", help="keep the local API running")
     args = parser.parse_args()
-    _stop_on_sigterm()
+    _interrupt_on_signals()
     try:
         serve_forever() if args.serve else run_demo()
     except KeyboardInterrupt:
