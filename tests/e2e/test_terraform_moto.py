@@ -16,31 +16,20 @@ from botocore.exceptions import ClientError
 
 from localdev.consumer import put_signed, request_import, sha256_b64, upload
 from localdev.deployed_lambda import load_deployed_handler
-from localdev.emulator import MotoServer
+from localdev.emulator import REGION, MotoServer
 from localdev.gateway import LocalGateway
 from localdev.terraform import Terraform
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "local"
-REGION = "us-east-1"
 NAME = "signed-import-local"
-
-
-def aws_env(endpoint: str) -> dict[str, str]:
-    return {
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_ENDPOINT_URL_S3": endpoint,
-    }
 
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[MotoServer]:
     saved = dict(os.environ)
     with MotoServer() as server:
-        os.environ.update(aws_env(server.endpoint))
+        os.environ.update(server.client_env())
         yield server
     os.environ.clear()
     os.environ.update(saved)
@@ -74,7 +63,7 @@ def gateway(moto: MotoServer, stack: dict[str, Any]) -> Iterator[str]:
     outputs = stack["outputs"]
     function = client(moto, "lambda").get_function(FunctionName=outputs["lambda_function_name"])
     handler = load_deployed_handler(
-        function["Configuration"], ROOT / "dist" / "signer.zip", aws_env(moto.endpoint)
+        function["Configuration"], ROOT / "dist" / "signer.zip", moto.client_env()
     )
     with LocalGateway(
         json.loads(outputs["openapi_document"]), outputs["stage_name"], handler

@@ -34,7 +34,6 @@ from localdev.terraform import Terraform
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "local"
-REGION = "us-east-1"
 DEMO_SIZE = 8 * 1024 * 1024
 
 
@@ -65,16 +64,6 @@ def _interrupt_on_signals() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _aws_env(endpoint: str) -> dict[str, str]:
-    return {
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_ENDPOINT_URL_S3": endpoint,
-    }
-
-
 @contextmanager
 def local_stack() -> Iterator[tuple[MotoServer, Terraform, dict[str, Any], LocalGateway]]:
     """Everything `make demo` needs, torn down in reverse order whatever happens."""
@@ -83,7 +72,7 @@ def local_stack() -> Iterator[tuple[MotoServer, Terraform, dict[str, Any], Local
         with timed(f"starting moto_server on {moto.endpoint}"):
             moto.start()
         try:
-            os.environ.update(_aws_env(moto.endpoint))
+            os.environ.update(moto.client_env())
             terraform = Terraform(EXAMPLE, Path(state_dir), {"endpoint": moto.endpoint})
             try:
                 with timed("terraform init + apply examples/local"):
@@ -94,7 +83,7 @@ def local_stack() -> Iterator[tuple[MotoServer, Terraform, dict[str, Any], Local
                     FunctionName=outputs["lambda_function_name"]
                 )["Configuration"]
                 handler = load_deployed_handler(
-                    function, ROOT / "dist" / "signer.zip", _aws_env(moto.endpoint)
+                    function, ROOT / "dist" / "signer.zip", moto.client_env()
                 )
                 step(f"signer loaded from the deployed zip (CodeSha256 {function['CodeSha256']})")
                 gateway = LocalGateway(

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 LOOPBACK = "127.0.0.1"
+REGION = "us-east-1"
 
 
 def free_port() -> int:
@@ -30,6 +31,16 @@ class MotoServer:
         self._start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False)  # noqa: SIM115
+
+    def client_env(self) -> dict[str, str]:
+        """What an SDK (and the signer, standing in for the Lambda runtime) needs to use it."""
+        return {
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_ENDPOINT_URL_S3": self.endpoint,
+        }
 
     def start(self) -> MotoServer:
         executable = Path(sys.executable).with_name("moto_server")
