@@ -113,7 +113,7 @@ local-api: $(VENV)/.installed $(PACKAGE) ## Keep the local stack and API running
 
 .PHONY: clean
 clean: ## Remove virtualenvs, caches and Terraform working files
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .terraform build
+	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache .terraform build
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find examples -name .terraform -type d -prune -exec rm -rf {} +
 

@@ -19,9 +19,11 @@ data "aws_iam_policy_document" "api_gateway_cloudwatch_trust" {
 resource "aws_iam_role" "api_gateway_cloudwatch" {
   count = var.manage_api_gateway_account ? 1 : 0
 
-  name               = "${var.name}-apigw-cloudwatch"
-  description        = "Lets API Gateway write execution and access logs to CloudWatch in ${local.region}."
-  assume_role_policy = data.aws_iam_policy_document.api_gateway_cloudwatch_trust[0].json
+  name                 = "${var.name}-apigw-cloudwatch-${local.region}" # IAM names are global; the setting is regional
+  description          = "Lets API Gateway write execution and access logs to CloudWatch in ${local.region}."
+  assume_role_policy   = data.aws_iam_policy_document.api_gateway_cloudwatch_trust[0].json
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
 
   tags = local.tags
 }

@@ -21,9 +21,11 @@ data "aws_iam_policy_document" "signer_trust" {
 }
 
 resource "aws_iam_role" "signer" {
-  name               = "${var.name}-signer"
-  description        = "Signs S3 upload URLs for ${var.name}; may write under ${var.key_prefix} only."
-  assume_role_policy = data.aws_iam_policy_document.signer_trust.json
+  name                 = "${var.name}-signer"
+  description          = "Signs S3 upload URLs for ${var.name}; may write under ${var.key_prefix} only."
+  assume_role_policy   = data.aws_iam_policy_document.signer_trust.json
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
 
   tags = local.tags
 }

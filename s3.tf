@@ -11,7 +11,7 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_143:Object lock would make imports undeletable; not wanted for a staging bucket.
 
   bucket        = var.bucket_name
-  bucket_prefix = var.bucket_name == null ? "${var.name}-" : null
+  bucket_prefix = var.bucket_name == null ? "${substr(var.name, 0, 36)}-" : null # S3 allows 37 characters
   force_destroy = var.force_destroy
 
   tags = local.tags

@@ -46,6 +46,11 @@ variable "bucket_name" {
     condition     = var.create_bucket || var.bucket_name != null
     error_message = "bucket_name is required when create_bucket is false."
   }
+
+  validation {
+    condition     = !var.create_bucket || var.bucket_name == null || !strcontains(coalesce(var.bucket_name, "-"), ".")
+    error_message = "bucket_name must not contain dots when the module creates the bucket: dotted names cannot use virtual-hosted HTTPS URLs."
+  }
 }
 
 variable "key_prefix" {
@@ -55,20 +60,20 @@ variable "key_prefix" {
   nullable    = false
 
   validation {
-    condition     = can(regex("^([A-Za-z0-9!_.*'()-]+/)+$", var.key_prefix)) && !contains(split("/", var.key_prefix), "..") && !contains(split("/", var.key_prefix), ".")
-    error_message = "key_prefix must be one or more path segments each ending in '/', e.g. \"imports/\"; no leading '/', no '.' or '..' segments, no '*' wildcards beyond S3-safe characters."
+    condition     = can(regex("^([A-Za-z0-9!_.'()-]+/)+$", var.key_prefix)) && !contains(split("/", var.key_prefix), "..") && !contains(split("/", var.key_prefix), ".")
+    error_message = "key_prefix must be one or more path segments of letters, digits and !_.'()- each ending in '/', e.g. \"imports/\": no leading '/', no '.' or '..' segments and no '*' (it would widen the signer's IAM grant)."
   }
 }
 
 variable "force_destroy" {
-  description = "Allow `terraform destroy` to delete the bucket with all its objects. Objects deleted this way are NOT recoverable."
+  description = "Only when create_bucket is true. Allow `terraform destroy` to delete the bucket with all its objects. Objects deleted this way are NOT recoverable."
   type        = bool
   default     = false
   nullable    = false
 }
 
 variable "kms_key_arn" {
-  description = "KMS key ARN for SSE-KMS default encryption of the bucket. When null, SSE-S3 (AES256) is used. With a key, the signer is granted kms:GenerateDataKey on it (uploads fail with 403 otherwise)."
+  description = "KMS key ARN for SSE-KMS. When the module creates the bucket, its default encryption; with an existing bucket, only the signer's permission. When null, SSE-S3 (AES256) is used. With a key, the signer is granted kms:GenerateDataKey on it (uploads fail with 403 otherwise)."
   type        = string
   default     = null
 
@@ -79,14 +84,14 @@ variable "kms_key_arn" {
 }
 
 variable "versioning_enabled" {
-  description = "Enable bucket versioning, so an overwritten or deleted import can be recovered until `noncurrent_version_expiration_days`."
+  description = "Only when create_bucket is true. Enable bucket versioning, so an overwritten or deleted import can be recovered until `noncurrent_version_expiration_days`."
   type        = bool
   default     = true
   nullable    = false
 }
 
 variable "noncurrent_version_expiration_days" {
-  description = "Days after which noncurrent object versions are deleted."
+  description = "Only when create_bucket is true. Days after which noncurrent object versions are deleted."
   type        = number
   default     = 30
   nullable    = false
@@ -98,7 +103,7 @@ variable "noncurrent_version_expiration_days" {
 }
 
 variable "abort_incomplete_multipart_upload_days" {
-  description = "Days after which S3 aborts an incomplete multipart upload and deletes its parts."
+  description = "Only when create_bucket is true. Days after which S3 aborts an incomplete multipart upload and deletes its parts."
   type        = number
   default     = 7
   nullable    = false
@@ -110,7 +115,7 @@ variable "abort_incomplete_multipart_upload_days" {
 }
 
 variable "object_expiration_days" {
-  description = "When set, imported objects under `key_prefix` expire this many days after upload. Null keeps them until deleted. Expired objects are NOT recoverable once their noncurrent versions expire."
+  description = "Only when create_bucket is true. When set, imported objects under `key_prefix` expire this many days after upload. Null keeps them until deleted. Expired objects are NOT recoverable once their noncurrent versions expire."
   type        = number
   default     = null
 
@@ -121,7 +126,7 @@ variable "object_expiration_days" {
 }
 
 variable "access_logging" {
-  description = "Server access logging for the bucket: the target bucket (which must accept logs from this one) and an optional prefix. Null disables access logging."
+  description = "Only when create_bucket is true. Server access logging for the bucket: the target bucket (which must accept logs from this one) and an optional prefix. Null disables access logging."
   type = object({
     target_bucket = string
     target_prefix = optional(string, "")
@@ -130,7 +135,7 @@ variable "access_logging" {
 }
 
 variable "cors_allowed_origins" {
-  description = "Origins allowed to PUT to the bucket from a browser (e.g. [\"https://app.example.com\"]). Empty means no CORS configuration. ETag is exposed so browsers can complete multipart uploads."
+  description = "Only when create_bucket is true. Origins allowed to PUT to the bucket from a browser (e.g. [\"https://app.example.com\"]). Empty means no CORS configuration. ETag is exposed so browsers can complete multipart uploads."
   type        = list(string)
   default     = []
   nullable    = false
@@ -142,7 +147,7 @@ variable "cors_allowed_origins" {
 }
 
 variable "attach_deny_insecure_transport_policy" {
-  description = "Attach a bucket policy denying every request not made over TLS. Keep true in AWS; only local emulators that ignore policy conditions need false."
+  description = "Only when create_bucket is true. Attach a bucket policy denying every request not made over TLS. Keep true in AWS; only local emulators that ignore policy conditions need false."
   type        = bool
   default     = true
   nullable    = false
@@ -270,6 +275,33 @@ variable "custom_authorizer" {
 }
 
 ################################################################################
+# IAM
+################################################################################
+
+variable "role_path" {
+  description = "Path of the IAM roles the module creates."
+  type        = string
+  default     = "/"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^/([A-Za-z0-9+=,.@_-]+/)*$", var.role_path))
+    error_message = "role_path must start and end with '/', e.g. \"/service-roles/\"."
+  }
+}
+
+variable "role_permissions_boundary" {
+  description = "ARN of a managed policy used as permissions boundary of the IAM roles the module creates. Null sets none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.role_permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.role_permissions_boundary))
+    error_message = "role_permissions_boundary must be an IAM policy ARN."
+  }
+}
+
+################################################################################
 # Lambda
 ################################################################################
 
@@ -324,7 +356,7 @@ variable "lambda_timeout" {
 variable "lambda_reserved_concurrency" {
   description = "Reserved concurrent executions of the signer: caps how many uploads can be signed at once and protects the rest of the account. -1 means unreserved (uses the account pool; needed in accounts with a low concurrency quota)."
   type        = number
-  default     = 25
+  default     = 50
   nullable    = false
 
   validation {
@@ -418,14 +450,19 @@ variable "throttling_rate_limit" {
 }
 
 variable "throttling_burst_limit" {
-  description = "Burst of requests allowed on the stage above the rate limit."
+  description = "Burst of requests allowed on the stage above the rate limit. At most lambda_reserved_concurrency (unless that is -1): a burst the function cannot absorb would turn into 5xx instead of 429."
   type        = number
-  default     = 100
+  default     = 50
   nullable    = false
 
   validation {
     condition     = var.throttling_burst_limit >= 1 && floor(var.throttling_burst_limit) == var.throttling_burst_limit
     error_message = "throttling_burst_limit must be a whole number of at least 1."
+  }
+
+  validation {
+    condition     = var.lambda_reserved_concurrency == -1 || var.throttling_burst_limit <= var.lambda_reserved_concurrency
+    error_message = "throttling_burst_limit must not exceed lambda_reserved_concurrency: excess requests would be throttled by Lambda (5xx) instead of by the stage (429)."
   }
 }
 
@@ -442,7 +479,7 @@ variable "logging_level" {
 }
 
 variable "manage_api_gateway_account" {
-  description = "Create the IAM role that lets API Gateway write CloudWatch logs and set it on the regional API Gateway account. This is a per-region singleton: enable it in exactly one stack per account and region, and only if no other stack manages it. Stage logging fails until some stack has set it."
+  description = "Create the IAM role that lets API Gateway write CloudWatch logs and set it on the regional API Gateway account. This is a per-region singleton: enable it in exactly one stack per account and region, and only if no other stack manages it. Stage logging fails until some stack has set it. Destroying it with provider v5 leaves the regional setting pointing at the deleted role (v6 resets it)."
   type        = bool
   default     = false
   nullable    = false

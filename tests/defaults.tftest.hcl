@@ -128,7 +128,7 @@ run "defaults_plan" {
       one(aws_api_gateway_method_settings.this.settings).metrics_enabled == true &&
       one(aws_api_gateway_method_settings.this.settings).logging_level == "ERROR" &&
       one(aws_api_gateway_method_settings.this.settings).throttling_rate_limit == 50 &&
-      one(aws_api_gateway_method_settings.this.settings).throttling_burst_limit == 100
+      one(aws_api_gateway_method_settings.this.settings).throttling_burst_limit == 50
     )
     error_message = "Method settings must enable metrics, logging and throttling, and never trace data."
   }
@@ -210,5 +210,40 @@ run "openapi_body" {
       can(regex("^\\{\"error\":\\{\"code\":\"[A-Za-z]+\",\"message\":\\$context\\.error\\.messageString\\}\\}$", jsondecode(output.openapi_document)["x-amazon-apigateway-gateway-responses"][type].responseTemplates["application/json"]))
     ])
     error_message = "Gateway responses must return the module's {\"error\":{\"code\",\"message\"}} JSON shape."
+  }
+}
+
+run "longest_name_fits_the_bucket_prefix" {
+  command = plan
+
+  variables {
+    name                      = "a234567890123456789012345678901234567890"
+    role_path                 = "/imports/"
+    role_permissions_boundary = "arn:aws:iam::123456789012:policy/boundary"
+  }
+
+  # S3 caps bucket_prefix at 37 characters; the mocked provider would not catch it.
+  assert {
+    condition     = length(aws_s3_bucket.this[0].bucket_prefix) <= 37 && startswith(aws_s3_bucket.this[0].bucket_prefix, substr(var.name, 0, 36))
+    error_message = "bucket_prefix must fit S3's 37-character limit for the longest allowed name."
+  }
+
+  assert {
+    condition     = aws_iam_role.signer.path == "/imports/" && aws_iam_role.signer.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"
+    error_message = "The signer role must take the given path and permissions boundary."
+  }
+}
+
+run "existing_dotted_bucket_is_accepted" {
+  command = plan
+
+  variables {
+    create_bucket = false
+    bucket_name   = "legacy.imports.example.com"
+  }
+
+  assert {
+    condition     = output.bucket_name == "legacy.imports.example.com"
+    error_message = "An existing bucket may have dots (URLs fall back to path style)."
   }
 }

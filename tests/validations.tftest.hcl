@@ -394,3 +394,54 @@ run "api_policy_not_json" {
 
   expect_failures = [var.api_resource_policy]
 }
+
+run "key_prefix_wildcard" {
+  command = plan
+
+  variables {
+    key_prefix = "*/"
+  }
+
+  expect_failures = [var.key_prefix]
+}
+
+run "burst_over_reserved_concurrency" {
+  command = plan
+
+  variables {
+    lambda_reserved_concurrency = 10
+    throttling_burst_limit      = 11
+  }
+
+  expect_failures = [var.throttling_burst_limit]
+}
+
+run "created_bucket_with_dots" {
+  command = plan
+
+  variables {
+    bucket_name = "imports.example.com"
+  }
+
+  expect_failures = [var.bucket_name]
+}
+
+run "role_path_without_slashes" {
+  command = plan
+
+  variables {
+    role_path = "service-roles"
+  }
+
+  expect_failures = [var.role_path]
+}
+
+run "permissions_boundary_not_policy" {
+  command = plan
+
+  variables {
+    role_permissions_boundary = "arn:aws:iam::123456789012:role/boundary"
+  }
+
+  expect_failures = [var.role_permissions_boundary]
+}

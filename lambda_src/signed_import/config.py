@@ -11,7 +11,8 @@ MIN_EXPIRY_SECONDS = 60
 MAX_EXPIRY_SECONDS = 3600  # a URL dies with the role session that signed it anyway
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_PREFIX = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)+$")
+# No '*': the prefix is also the signer's IAM resource, where it would be a wildcard.
+_PREFIX = re.compile(r"([A-Za-z0-9!_.'()-]+/)+")
 _CONTENT_TYPE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$")
 
 

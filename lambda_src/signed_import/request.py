@@ -109,9 +109,9 @@ def _content_type(body: dict[str, Any], settings: Settings) -> str:
 
 
 def _checksum(body: dict[str, Any]) -> str | None:
-    value = body.get("checksum_sha256")
-    if value is None:
+    if "checksum_sha256" not in body:  # optional fields may be omitted, never null
         return None
+    value = body["checksum_sha256"]
     message = "checksum_sha256 must be the base64 encoding of a 32-byte SHA-256 digest"
     if not isinstance(value, str) or len(value) != 44 or not value.isascii():
         raise ClientError(400, "InvalidChecksum", message)
@@ -126,9 +126,9 @@ def _checksum(body: dict[str, Any]) -> str | None:
 
 def _filename(body: dict[str, Any]) -> str | None:
     """The client's filename, percent-encoded for a header; it never reaches the key."""
-    value = body.get("filename")
-    if value is None:
+    if "filename" not in body:
         return None
+    value = body["filename"]
     if not isinstance(value, str) or not 1 <= len(value) <= MAX_FILENAME_CHARS:
         raise ClientError(
             400, "InvalidFilename", f"filename must be 1 to {MAX_FILENAME_CHARS} characters"

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = [sys.executable, "-m", "localdev.demo"]
 
@@ -58,17 +60,27 @@ def test_interrupted_demo_destroys_and_stops() -> None:
     demo = start_demo()
     assert demo.stdout is not None
     lines: list[str] = []
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         line = demo.stdout.readline()
         lines.append(line)
-        if "starting moto_server" in line or not line:
+        if line.startswith("==> terraform init") or not line:  # printed once init is done
             break
-    time.sleep(8)  # let terraform init finish and the apply get under way
+    # Interrupt once the apply has created something, so there is a stack to tear down.
+    s3 = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{emulator_port(''.join(lines))}",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    while time.monotonic() < deadline and not s3.list_buckets()["Buckets"]:
+        time.sleep(0.5)
     demo.send_signal(signal.SIGINT)
     rest, _ = demo.communicate(timeout=300)
     output = "".join(lines) + rest
     assert demo.returncode == 130, output
-    assert "terraform destroy" in output
+    assert "terraform apply examples/local ... interrupted" in output
+    assert re.search(r"terraform destroy \.\.\. [0-9.]+ s", output), output
     assert "moto_server stopped" in output
     assert not is_listening(emulator_port(output))

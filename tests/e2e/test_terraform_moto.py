@@ -7,7 +7,6 @@ import json
 import os
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, cast
 
 import boto3
@@ -15,13 +14,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localdev.consumer import put_signed, request_import, sha256_b64, upload
-from localdev.deployed_lambda import load_deployed_handler
 from localdev.emulator import REGION, MotoServer
-from localdev.gateway import LocalGateway
-from localdev.terraform import Terraform
+from localdev.stack import LocalStack, deployed
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "local"
 NAME = "signed-import-local"
 
 
@@ -41,15 +36,10 @@ def client(moto: MotoServer, service: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def stack(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    terraform = Terraform(EXAMPLE, tmp_path_factory.mktemp("tf"), {"endpoint": moto.endpoint})
-    terraform.init()
-    try:
-        terraform.apply()
-        yield {"outputs": terraform.outputs(), "terraform": terraform}
-    finally:
-        terraform.destroy()
-    assert terraform.resources() == []
+def deployment(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    with deployed(moto, tmp_path_factory.mktemp("tf")) as stack:
+        yield stack
+    assert stack.terraform.resources() == []
     # Nothing the module created is left in the emulator.
     assert client(moto, "s3").list_buckets()["Buckets"] == []
     assert client(moto, "lambda").list_functions()["Functions"] == []
@@ -59,22 +49,18 @@ def stack(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture(scope="module")
-def gateway(moto: MotoServer, stack: dict[str, Any]) -> Iterator[str]:
-    outputs = stack["outputs"]
-    function = client(moto, "lambda").get_function(FunctionName=outputs["lambda_function_name"])
-    handler = load_deployed_handler(
-        function["Configuration"], ROOT / "dist" / "signer.zip", moto.client_env()
-    )
-    with LocalGateway(
-        json.loads(outputs["openapi_document"]), outputs["stage_name"], handler
-    ) as local:
-        local.serve("127.0.0.1", 0)
-        yield f"{local.url}/{outputs['stage_name']}/import"
+def outputs(deployment: LocalStack) -> dict[str, Any]:
+    return deployment.outputs
 
 
-def test_bucket_is_hardened(moto: MotoServer, stack: dict[str, Any]) -> None:
+@pytest.fixture(scope="module")
+def gateway(deployment: LocalStack) -> str:
+    return deployment.import_url
+
+
+def test_bucket_is_hardened(moto: MotoServer, outputs: dict[str, Any]) -> None:
     s3 = client(moto, "s3")
-    bucket = stack["outputs"]["bucket_name"]
+    bucket = outputs["bucket_name"]
     assert bucket.startswith(f"{NAME}-")
     assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
@@ -96,9 +82,9 @@ def test_bucket_is_hardened(moto: MotoServer, stack: dict[str, Any]) -> None:
         s3.get_bucket_policy(Bucket=bucket)
 
 
-def test_signer_role_is_scoped_to_the_prefix(moto: MotoServer, stack: dict[str, Any]) -> None:
+def test_signer_role_is_scoped_to_the_prefix(moto: MotoServer, outputs: dict[str, Any]) -> None:
     iam = client(moto, "iam")
-    bucket = stack["outputs"]["bucket_name"]
+    bucket = outputs["bucket_name"]
     role = iam.get_role(RoleName=f"{NAME}-signer")["Role"]
     trust = role["AssumeRolePolicyDocument"]
     trust = json.loads(trust) if isinstance(trust, str) else trust
@@ -113,12 +99,12 @@ def test_signer_role_is_scoped_to_the_prefix(moto: MotoServer, stack: dict[str, 
         assert statement["Resource"] == f"arn:aws:s3:::{bucket}/imports/*"
 
 
-def test_function_and_logs(moto: MotoServer, stack: dict[str, Any]) -> None:
+def test_function_and_logs(moto: MotoServer, outputs: dict[str, Any]) -> None:
     config = client(moto, "lambda").get_function(FunctionName=NAME)["Configuration"]
     assert config["Runtime"] == "python3.13"
     assert config["Architectures"] == ["arm64"]
     assert config["Handler"] == "signed_import.handler.handler"
-    assert config["Environment"]["Variables"]["BUCKET_NAME"] == stack["outputs"]["bucket_name"]
+    assert config["Environment"]["Variables"]["BUCKET_NAME"] == outputs["bucket_name"]
     assert config["Environment"]["Variables"]["KEY_PREFIX"] == "imports/"
     groups = client(moto, "logs").describe_log_groups()["logGroups"]
     retention = {g["logGroupName"]: g.get("retentionInDays") for g in groups}
@@ -126,9 +112,9 @@ def test_function_and_logs(moto: MotoServer, stack: dict[str, Any]) -> None:
     assert retention[f"/aws/apigateway/{NAME}/v1/access"] == 365
 
 
-def test_only_this_route_may_invoke_the_signer(moto: MotoServer, stack: dict[str, Any]) -> None:
+def test_only_this_route_may_invoke_the_signer(moto: MotoServer, outputs: dict[str, Any]) -> None:
     policy = json.loads(client(moto, "lambda").get_policy(FunctionName=NAME)["Policy"])
-    api_id = stack["outputs"]["rest_api_id"]
+    api_id = outputs["rest_api_id"]
     [statement] = policy["Statement"]
     assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
     assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == (
@@ -136,9 +122,9 @@ def test_only_this_route_may_invoke_the_signer(moto: MotoServer, stack: dict[str
     )
 
 
-def test_api_is_built_from_the_openapi_body(moto: MotoServer, stack: dict[str, Any]) -> None:
+def test_api_is_built_from_the_openapi_body(moto: MotoServer, outputs: dict[str, Any]) -> None:
     apigateway = client(moto, "apigateway")
-    api_id = stack["outputs"]["rest_api_id"]
+    api_id = outputs["rest_api_id"]
     resources = apigateway.get_resources(restApiId=api_id)["items"]
     imports = [r for r in resources if r["path"] == "/import"]
     assert len(imports) == 1
@@ -149,7 +135,7 @@ def test_api_is_built_from_the_openapi_body(moto: MotoServer, stack: dict[str, A
 
 
 def test_consumer_uploads_through_the_local_api(
-    moto: MotoServer, stack: dict[str, Any], gateway: str
+    moto: MotoServer, outputs: dict[str, Any], gateway: str
 ) -> None:
     data = secrets.token_bytes(3 * 1024 * 1024 + 17)
     result = upload(
@@ -177,14 +163,14 @@ def test_consumer_uploads_through_the_local_api(
 )
 def test_bad_requests_write_nothing(  # noqa: PLR0917 (pytest passes fixtures positionally)
     moto: MotoServer,
-    stack: dict[str, Any],
+    outputs: dict[str, Any],
     gateway: str,
     payload: dict[str, Any],
     status: int,
     code: str,
 ) -> None:
     s3 = client(moto, "s3")
-    bucket = stack["outputs"]["bucket_name"]
+    bucket = outputs["bucket_name"]
     before = s3.list_object_versions(Bucket=bucket).get("Versions", [])
     answer_status, answer = request_import(gateway, payload)
     assert (answer_status, answer["error"]["code"]) == (status, code)
@@ -192,7 +178,7 @@ def test_bad_requests_write_nothing(  # noqa: PLR0917 (pytest passes fixtures po
 
 
 def test_put_without_signed_header_is_not_what_was_declared(
-    moto: MotoServer, stack: dict[str, Any], gateway: str
+    moto: MotoServer, outputs: dict[str, Any], gateway: str
 ) -> None:
     data = b"a,b\n1,2\n"
     status, answer = request_import(
@@ -210,35 +196,33 @@ def test_put_without_signed_header_is_not_what_was_declared(
 
 
 def test_existing_bucket_is_used_not_managed(
-    moto: MotoServer, stack: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+    moto: MotoServer, outputs: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     s3 = client(moto, "s3")
     existing = f"landing-{secrets.token_hex(4)}"
     s3.create_bucket(Bucket=existing)
-    terraform = Terraform(
-        EXAMPLE,
-        tmp_path_factory.mktemp("tf-existing"),
-        {
-            "endpoint": moto.endpoint,
-            "name": "existing-bucket-import",
-            "create_bucket": "false",
-            "bucket_name": existing,
-        },
-    )
-    terraform.init()
-    try:
-        terraform.apply()
-        addresses = terraform.resources()
-        assert not [a for a in addresses if ".aws_s3_bucket" in a]
-        assert terraform.outputs()["bucket_name"] == existing
+    variables = {
+        "name": "existing-bucket-import",
+        "create_bucket": "false",
+        "bucket_name": existing,
+    }
+    with deployed(moto, tmp_path_factory.mktemp("tf-existing"), variables) as stack:
+        assert not [a for a in stack.terraform.resources() if ".aws_s3_bucket" in a]
+        assert stack.outputs["bucket_name"] == existing
         policy = client(moto, "iam").get_role_policy(
             RoleName="existing-bucket-import-signer", PolicyName="existing-bucket-import-signer"
         )["PolicyDocument"]
         policy = json.loads(policy) if isinstance(policy, str) else policy
         resources = [s["Resource"] for s in policy["Statement"] if s["Action"] == "s3:PutObject"]
         assert resources == [f"arn:aws:s3:::{existing}/imports/*"]
-    finally:
-        terraform.destroy()
-    assert terraform.resources() == []
-    s3.head_bucket(Bucket=existing)  # the consumer's bucket survives the module's destroy
+        result = upload(
+            stack.import_url, b"id\n1\n", content_type="text/csv", filename="a.csv", metadata={}
+        )
+        assert result.put_status == 200
+        key = result.import_response["key"]
+        assert s3.get_object(Bucket=existing, Key=key)["Body"].read() == b"id\n1\n"
+    assert stack.terraform.resources() == []
+    # The consumer's bucket and its objects survive the module's destroy.
+    assert s3.get_object(Bucket=existing, Key=key)["Body"].read() == b"id\n1\n"
+    s3.delete_object(Bucket=existing, Key=key)
     s3.delete_bucket(Bucket=existing)

@@ -110,6 +110,8 @@ BODY_CASES = [
     ),
     pytest.param(request_body(content_type=7), 400, "InvalidContentType", id="type-number"),
     pytest.param(request_body(content_type=None), 400, "InvalidContentType", id="type-null"),
+    pytest.param(request_body(checksum_sha256=None), 400, "InvalidChecksum", id="checksum-null"),
+    pytest.param(request_body(filename=None), 400, "InvalidFilename", id="filename-null"),
     pytest.param(request_body(content_type=""), 400, "InvalidContentType", id="type-empty"),
     pytest.param(request_body(content_type="csv"), 400, "InvalidContentType", id="type-no-slash"),
     pytest.param(request_body(content_type="text/*"), 400, "InvalidContentType", id="type-range"),

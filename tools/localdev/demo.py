@@ -9,7 +9,6 @@ demo:      start moto, terraform apply examples/local, serve the API from the de
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import signal
@@ -22,18 +21,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import boto3
 
 from localdev.consumer import progress_bar, request_import, sha256_b64, upload
-from localdev.deployed_lambda import load_deployed_handler
-from localdev.emulator import LOOPBACK, MotoServer
-from localdev.gateway import LocalGateway
-from localdev.terraform import Terraform
+from localdev.emulator import MotoServer
+from localdev.stack import LocalStack, deployed
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "local"
 DEMO_SIZE = 8 * 1024 * 1024
 
 
@@ -65,36 +59,18 @@ def _interrupt_on_signals() -> None:
 
 
 @contextmanager
-def local_stack() -> Iterator[tuple[MotoServer, Terraform, dict[str, Any], LocalGateway]]:
-    """Everything `make demo` needs, torn down in reverse order whatever happens."""
+def demo_stack() -> Iterator[tuple[MotoServer, LocalStack]]:
+    """The emulator and the deployed stack, torn down in reverse order whatever happens."""
     with tempfile.TemporaryDirectory(prefix="signed-import-demo-") as state_dir:
         moto = MotoServer()
         with timed(f"starting moto_server on {moto.endpoint}"):
             moto.start()
         try:
             os.environ.update(moto.client_env())
-            terraform = Terraform(EXAMPLE, Path(state_dir), {"endpoint": moto.endpoint})
-            try:
-                with timed("terraform init + apply examples/local"):
-                    terraform.init()
-                    terraform.apply()
-                outputs = terraform.outputs()
-                function = boto3.client("lambda", endpoint_url=moto.endpoint).get_function(
-                    FunctionName=outputs["lambda_function_name"]
-                )["Configuration"]
-                handler = load_deployed_handler(
-                    function, ROOT / "dist" / "signer.zip", moto.client_env()
-                )
-                step(f"signer loaded from the deployed zip (CodeSha256 {function['CodeSha256']})")
-                gateway = LocalGateway(
-                    json.loads(outputs["openapi_document"]), outputs["stage_name"], handler
-                )
-                with gateway:
-                    gateway.serve(LOOPBACK, 0)
-                    yield moto, terraform, outputs, gateway
-            finally:
-                with timed("terraform destroy"):
-                    terraform.destroy()
+            with deployed(moto, Path(state_dir), timed=timed) as stack:
+                code_sha256 = stack.function["CodeSha256"]
+                step(f"signer loaded from the deployed zip (CodeSha256 {code_sha256})")
+                yield moto, stack
         finally:
             moto.stop()
             step("moto_server stopped")
@@ -102,10 +78,10 @@ def local_stack() -> Iterator[tuple[MotoServer, Terraform, dict[str, Any], Local
 
 def run_demo() -> None:
     started = time.perf_counter()
-    with local_stack() as (moto, terraform, outputs, gateway):
-        import_url = f"{gateway.url}/{outputs['stage_name']}/import"
+    with demo_stack() as (moto, stack):
+        import_url = stack.import_url
         step(f"local API serving {import_url}")
-        managed = [r for r in terraform.resources() if ".data." not in r]
+        managed = [r for r in stack.terraform.resources() if ".data." not in r]
         kinds = Counter(address.split(".")[-2] for address in managed)
         summary = ", ".join(f"{kind} x{n}" if n > 1 else kind for kind, n in kinds.items())
         step(f"{len(managed)} resources applied:")
@@ -150,8 +126,9 @@ def run_demo() -> None:
 
 
 def serve_forever() -> None:
-    with local_stack() as (moto, _terraform, outputs, gateway):
-        import_url = f"{gateway.url}/{outputs['stage_name']}/import"
+    with demo_stack() as (moto, stack):
+        import_url = stack.import_url
+        outputs = stack.outputs
         print(
             f"""
 Local API ready (authorization is not enforced locally). Try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,16 +33,25 @@ class Terraform:
         self._env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_DATA_DIR": str(state_dir / ".tf")}
 
     def _run(self, *args: str) -> str:
-        result = subprocess.run(
+        # Its own session: a terminal Ctrl-C reaches only us, and we forward exactly one SIGINT
+        # (a second one makes terraform exit without writing its state).
+        process = subprocess.Popen(
             ["terraform", f"-chdir={self.workdir}", *args],
             env=self._env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=False,
+            start_new_session=True,
         )
-        if result.returncode != 0:
-            raise TerraformError(f"terraform {args[0]} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout
+        try:
+            stdout, stderr = process.communicate()
+        except KeyboardInterrupt:
+            process.send_signal(signal.SIGINT)  # graceful: terraform stops and saves state
+            process.communicate(timeout=120)
+            raise
+        if process.returncode != 0:
+            raise TerraformError(f"terraform {args[0]} failed:\n{stdout}\n{stderr}")
+        return stdout
 
     def _var_args(self) -> list[str]:
         return [f"-var={name}={value}" for name, value in self.variables.items()]

@@ -1,0 +1,73 @@
+"""examples/local applied on a running moto_server and served by the local gateway.
+
+Shared by `make demo` and the end-to-end tests: apply, load the deployed signer, serve the API,
+and destroy on the way out whatever happened.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from localdev.deployed_lambda import load_deployed_handler
+from localdev.emulator import LOOPBACK, REGION, MotoServer
+from localdev.gateway import LocalGateway
+from localdev.terraform import Terraform
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "local"
+PACKAGE = ROOT / "dist" / "signer.zip"
+
+Timer = Callable[[str], AbstractContextManager[Any]]
+
+
+def _untimed(text: str) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    terraform: Terraform
+    outputs: dict[str, Any]
+    function: dict[str, Any]  # the deployed function's configuration
+    gateway: LocalGateway
+
+    @property
+    def import_url(self) -> str:
+        return f"{self.gateway.invoke_url}/import"
+
+
+@contextmanager
+def deployed(
+    moto: MotoServer,
+    state_dir: Path,
+    variables: Mapping[str, str] | None = None,
+    timed: Timer = _untimed,
+) -> Iterator[LocalStack]:
+    terraform = Terraform(EXAMPLE, state_dir, {"endpoint": moto.endpoint, **(variables or {})})
+    with timed("terraform init"):
+        terraform.init()
+    try:
+        with timed("terraform apply examples/local"):
+            terraform.apply()
+        outputs = terraform.outputs()
+        lambda_client = boto3.client("lambda", region_name=REGION, endpoint_url=moto.endpoint)
+        function = lambda_client.get_function(FunctionName=outputs["lambda_function_name"])
+        configuration = dict(function["Configuration"])
+        handler = load_deployed_handler(configuration, PACKAGE, moto.client_env())
+        document = json.loads(outputs["openapi_document"])
+        with LocalGateway(
+            document, outputs["stage_name"], handler, function_name=configuration["FunctionName"]
+        ) as gateway:
+            gateway.serve(LOOPBACK, 0)
+            yield LocalStack(terraform, outputs, configuration, gateway)
+    finally:
+        if terraform.state.exists():  # an apply interrupted before it saved anything left nothing
+            with timed("terraform destroy"):
+                terraform.destroy()
