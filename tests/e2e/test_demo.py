@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -77,8 +78,15 @@ def test_interrupted_demo_destroys_and_stops() -> None:
     while time.monotonic() < deadline and not s3.list_buckets()["Buckets"]:
         time.sleep(0.5)
     demo.send_signal(signal.SIGINT)
-    rest, _ = demo.communicate(timeout=300)
-    output = "".join(lines) + rest
+    # Read through the same buffered pipe as above (communicate() with a timeout would bypass
+    # its buffer and lose the half-printed line); a watchdog ends a demo that hangs.
+    watchdog = threading.Timer(300, demo.kill)
+    watchdog.start()
+    try:
+        output = "".join(lines) + demo.stdout.read()
+        demo.wait()
+    finally:
+        watchdog.cancel()
     assert demo.returncode == 130, output
     assert "terraform apply examples/local ... interrupted" in output
     assert re.search(r"terraform destroy \.\.\. [0-9.]+ s", output), output
