@@ -8,7 +8,6 @@ and metadata) and once tampered with (S3 refuses it and stores nothing).
 from __future__ import annotations
 
 import base64
-import hashlib
 import http.client
 import importlib
 import json
@@ -29,6 +28,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from build_zip import build
+from localdev.consumer import sha256_b64
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -48,10 +48,6 @@ DATA = b"order_id,amount,currency\n" + b"".join(
 METADATA = {"source": "crm", "batch": "2026-11-25"}
 FILENAME = "orders 2026.csv"
 FILENAME_METADATA = "orders%202026.csv"  # the signer percent-encodes it for the header
-
-
-def sha256_b64(data: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
 
 
 # --- the signer, loaded from its deployment zip ---------------------------------------------

@@ -7,9 +7,8 @@ import json
 import os
 import secrets
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -23,16 +22,11 @@ NAME = "signed-import-local"
 @pytest.fixture(scope="module")
 def moto() -> Iterator[MotoServer]:
     saved = dict(os.environ)
+    # The deployed handler is loaded with its Lambda environment: restore ours afterwards.
     with MotoServer() as server:
-        os.environ.update(server.client_env())
         yield server
     os.environ.clear()
     os.environ.update(saved)
-
-
-def client(moto: MotoServer, service: str) -> Any:
-    # cast: boto3's stubs overload client() per literal service name.
-    return cast(Any, boto3).client(service, region_name=REGION, endpoint_url=moto.endpoint)
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +35,11 @@ def deployment(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> It
         yield stack
     assert stack.terraform.resources() == []
     # Nothing the module created is left in the emulator.
-    assert client(moto, "s3").list_buckets()["Buckets"] == []
-    assert client(moto, "lambda").list_functions()["Functions"] == []
-    assert client(moto, "apigateway").get_rest_apis()["items"] == []
-    assert [r["RoleName"] for r in client(moto, "iam").list_roles()["Roles"]] == []
-    assert client(moto, "logs").describe_log_groups()["logGroups"] == []
+    assert moto.client("s3").list_buckets()["Buckets"] == []
+    assert moto.client("lambda").list_functions()["Functions"] == []
+    assert moto.client("apigateway").get_rest_apis()["items"] == []
+    assert [r["RoleName"] for r in moto.client("iam").list_roles()["Roles"]] == []
+    assert moto.client("logs").describe_log_groups()["logGroups"] == []
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +53,7 @@ def gateway(deployment: LocalStack) -> str:
 
 
 def test_bucket_is_hardened(moto: MotoServer, outputs: dict[str, Any]) -> None:
-    s3 = client(moto, "s3")
+    s3 = moto.client("s3")
     bucket = outputs["bucket_name"]
     assert bucket.startswith(f"{NAME}-")
     assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"] == {
@@ -83,7 +77,7 @@ def test_bucket_is_hardened(moto: MotoServer, outputs: dict[str, Any]) -> None:
 
 
 def test_signer_role_is_scoped_to_the_prefix(moto: MotoServer, outputs: dict[str, Any]) -> None:
-    iam = client(moto, "iam")
+    iam = moto.client("iam")
     bucket = outputs["bucket_name"]
     role = iam.get_role(RoleName=f"{NAME}-signer")["Role"]
     trust = role["AssumeRolePolicyDocument"]
@@ -100,20 +94,20 @@ def test_signer_role_is_scoped_to_the_prefix(moto: MotoServer, outputs: dict[str
 
 
 def test_function_and_logs(moto: MotoServer, outputs: dict[str, Any]) -> None:
-    config = client(moto, "lambda").get_function(FunctionName=NAME)["Configuration"]
+    config = moto.client("lambda").get_function(FunctionName=NAME)["Configuration"]
     assert config["Runtime"] == "python3.13"
     assert config["Architectures"] == ["arm64"]
     assert config["Handler"] == "signed_import.handler.handler"
     assert config["Environment"]["Variables"]["BUCKET_NAME"] == outputs["bucket_name"]
     assert config["Environment"]["Variables"]["KEY_PREFIX"] == "imports/"
-    groups = client(moto, "logs").describe_log_groups()["logGroups"]
+    groups = moto.client("logs").describe_log_groups()["logGroups"]
     retention = {g["logGroupName"]: g.get("retentionInDays") for g in groups}
     assert retention[f"/aws/lambda/{NAME}"] == 365
     assert retention[f"/aws/apigateway/{NAME}/v1/access"] == 365
 
 
 def test_only_this_route_may_invoke_the_signer(moto: MotoServer, outputs: dict[str, Any]) -> None:
-    policy = json.loads(client(moto, "lambda").get_policy(FunctionName=NAME)["Policy"])
+    policy = json.loads(moto.client("lambda").get_policy(FunctionName=NAME)["Policy"])
     api_id = outputs["rest_api_id"]
     [statement] = policy["Statement"]
     assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
@@ -123,7 +117,7 @@ def test_only_this_route_may_invoke_the_signer(moto: MotoServer, outputs: dict[s
 
 
 def test_api_is_built_from_the_openapi_body(moto: MotoServer, outputs: dict[str, Any]) -> None:
-    apigateway = client(moto, "apigateway")
+    apigateway = moto.client("apigateway")
     api_id = outputs["rest_api_id"]
     resources = apigateway.get_resources(restApiId=api_id)["items"]
     imports = [r for r in resources if r["path"] == "/import"]
@@ -144,7 +138,7 @@ def test_consumer_uploads_through_the_local_api(
     assert result.put_status == 200
     answer = result.import_response
     assert answer["key"] == f"imports/{answer['import_id']}"
-    stored = client(moto, "s3").get_object(Bucket=answer["bucket"], Key=answer["key"])
+    stored = moto.client("s3").get_object(Bucket=answer["bucket"], Key=answer["key"])
     assert stored["Body"].read() == data
     assert stored["ContentType"] == "text/csv"
     assert stored["Metadata"] == {"filename": "orders.csv", "source": "e2e"}
@@ -169,7 +163,7 @@ def test_bad_requests_write_nothing(  # noqa: PLR0917 (pytest passes fixtures po
     status: int,
     code: str,
 ) -> None:
-    s3 = client(moto, "s3")
+    s3 = moto.client("s3")
     bucket = outputs["bucket_name"]
     before = s3.list_object_versions(Bucket=bucket).get("Versions", [])
     answer_status, answer = request_import(gateway, payload)
@@ -198,7 +192,7 @@ def test_put_without_signed_header_is_not_what_was_declared(
 def test_existing_bucket_is_used_not_managed(
     moto: MotoServer, outputs: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    s3 = client(moto, "s3")
+    s3 = moto.client("s3")
     existing = f"landing-{secrets.token_hex(4)}"
     s3.create_bucket(Bucket=existing)
     variables = {
@@ -209,7 +203,7 @@ def test_existing_bucket_is_used_not_managed(
     with deployed(moto, tmp_path_factory.mktemp("tf-existing"), variables) as stack:
         assert not [a for a in stack.terraform.resources() if ".aws_s3_bucket" in a]
         assert stack.outputs["bucket_name"] == existing
-        policy = client(moto, "iam").get_role_policy(
+        policy = moto.client("iam").get_role_policy(
             RoleName="existing-bucket-import-signer", PolicyName="existing-bucket-import-signer"
         )["PolicyDocument"]
         policy = json.loads(policy) if isinstance(policy, str) else policy

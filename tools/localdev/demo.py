@@ -9,7 +9,6 @@ demo:      start moto, terraform apply examples/local, serve the API from the de
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import signal
 import sys
@@ -21,8 +20,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-
-import boto3
 
 from localdev.consumer import progress_bar, request_import, sha256_b64, upload
 from localdev.emulator import MotoServer
@@ -66,7 +63,6 @@ def demo_stack() -> Iterator[tuple[MotoServer, LocalStack]]:
         with timed(f"starting moto_server on {moto.endpoint}"):
             moto.start()
         try:
-            os.environ.update(moto.client_env())
             with deployed(moto, Path(state_dir), timed=timed) as stack:
                 code_sha256 = stack.function["CodeSha256"]
                 step(f"signer loaded from the deployed zip (CodeSha256 {code_sha256})")
@@ -104,7 +100,7 @@ def run_demo() -> None:
         if result.put_status != 200:
             raise RuntimeError(f"S3 refused the signed upload: {result.put_status}")
 
-        s3 = boto3.client("s3", endpoint_url=moto.endpoint)
+        s3 = moto.client("s3")
         stored = s3.get_object(Bucket=answer["bucket"], Key=answer["key"], ChecksumMode="ENABLED")
         body = stored["Body"].read()
         if body != data:

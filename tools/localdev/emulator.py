@@ -11,6 +11,9 @@ import time
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import Any, cast
+
+import boto3
 
 LOOPBACK = "127.0.0.1"
 REGION = "us-east-1"
@@ -41,6 +44,17 @@ class MotoServer:
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_ENDPOINT_URL_S3": self.endpoint,
         }
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for this emulator, independent of the process environment."""
+        # cast: boto3's stubs overload client() per literal service name.
+        return cast(Any, boto3).client(
+            service,
+            region_name=REGION,
+            endpoint_url=self.endpoint,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",  # noqa: S106 (moto accepts any credentials)
+        )
 
     def start(self) -> MotoServer:
         executable = Path(sys.executable).with_name("moto_server")

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from localdev.deployed_lambda import load_deployed_handler
-from localdev.emulator import LOOPBACK, REGION, MotoServer
+from localdev.emulator import LOOPBACK, MotoServer
 from localdev.gateway import LocalGateway
 from localdev.terraform import Terraform
 
@@ -57,8 +55,7 @@ def deployed(
         with timed("terraform apply examples/local"):
             terraform.apply()
         outputs = terraform.outputs()
-        lambda_client = boto3.client("lambda", region_name=REGION, endpoint_url=moto.endpoint)
-        function = lambda_client.get_function(FunctionName=outputs["lambda_function_name"])
+        function = moto.client("lambda").get_function(FunctionName=outputs["lambda_function_name"])
         configuration = dict(function["Configuration"])
         handler = load_deployed_handler(configuration, PACKAGE, moto.client_env())
         document = json.loads(outputs["openapi_document"])
