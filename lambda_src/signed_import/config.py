@@ -7,8 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 S3_SINGLE_PUT_LIMIT = 5 * 1024**3
+MIN_PART_SIZE = 5 * 1024**2
+MAX_PART_SIZE = S3_SINGLE_PUT_LIMIT
+MAX_PART_COUNT = 10_000
+S3_OBJECT_LIMIT = MAX_PART_COUNT * MAX_PART_SIZE  # 48.8 TiB, S3's largest object
 MIN_EXPIRY_SECONDS = 60
 MAX_EXPIRY_SECONDS = 3600  # a URL dies with the role session that signed it anyway
+
+# How the caller is named in the event, per authorization type; "off" shares one namespace.
+CALLER_ISOLATION_MODES = frozenset({"iam", "cognito", "custom", "off"})
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 # No '*': the prefix is also the signer's IAM resource, where it would be a wildcard.
@@ -29,6 +36,9 @@ class Settings:
     url_expiry_seconds: int
     region: str
     endpoint_url: str | None
+    multipart_enabled: bool = True
+    multipart_threshold_bytes: int = 100 * 1024**2
+    caller_isolation: str = "off"
 
     def allows(self, media_type: str) -> bool:
         """True when `media_type` (lowercase, no parameters) matches the allowlist."""
@@ -55,6 +65,15 @@ def _int_in_range(env: Mapping[str, str], name: str, low: int, high: int) -> int
     return value
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise ConfigError(f"{name} must be 'true' or 'false', got {raw!r}")
+    return raw == "true"
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read and validate every setting; raise ConfigError naming the first bad one."""
     bucket = _require(env, "BUCKET_NAME")
@@ -75,14 +94,30 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if not region:
         raise ConfigError("AWS_REGION is required")
 
+    multipart_enabled = _bool(env, "MULTIPART_ENABLED", default=False)
+    threshold = S3_SINGLE_PUT_LIMIT
+    if multipart_enabled:
+        threshold = _int_in_range(
+            env, "MULTIPART_THRESHOLD_BYTES", MIN_PART_SIZE, S3_SINGLE_PUT_LIMIT
+        )
+    max_upload = S3_OBJECT_LIMIT if multipart_enabled else S3_SINGLE_PUT_LIMIT
+
+    isolation = env.get("CALLER_ISOLATION", "").strip() or "off"
+    if isolation not in CALLER_ISOLATION_MODES:
+        modes = ", ".join(sorted(CALLER_ISOLATION_MODES))
+        raise ConfigError(f"CALLER_ISOLATION must be one of {modes}, got {isolation!r}")
+
     return Settings(
         bucket=bucket,
         key_prefix=key_prefix,
         allowed_content_types=types,
-        max_upload_bytes=_int_in_range(env, "MAX_UPLOAD_BYTES", 1, S3_SINGLE_PUT_LIMIT),
+        max_upload_bytes=_int_in_range(env, "MAX_UPLOAD_BYTES", 1, max_upload),
         url_expiry_seconds=_int_in_range(
             env, "URL_EXPIRY_SECONDS", MIN_EXPIRY_SECONDS, MAX_EXPIRY_SECONDS
         ),
         region=region,
         endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None,
+        multipart_enabled=multipart_enabled,
+        multipart_threshold_bytes=threshold,
+        caller_isolation=isolation,
     )

@@ -1,4 +1,4 @@
-"""Lambda entry point: route, validate, sign, respond, and log one line per request.
+"""Lambda entry point: route, run, respond, and log one line per request.
 
 Configuration and the S3 client are built once per container, at import: a function deployed
 with a bad setting fails its init loudly instead of answering every request with a 500.
@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
+from .completion import complete
 from .config import load_settings
+from .create import create_import
 from .errors import ClientError
-from .keys import new_import_id, object_key
-from .request import parse_import_request
+from .identity import caller_partition
+from .multipart import abort, sign_more_parts
 from .responses import client_error, internal_error, json_response
-from .signing import make_s3_client, sign_put
+from .routing import Call
+from .signing import make_s3_client
+from .status import import_status, list_parts
 
 LOGGER = logging.getLogger("signed_import")
 # botocore logs signatures at DEBUG; a signature is half a credential, so never let it through.
@@ -23,33 +28,33 @@ logging.getLogger("botocore").setLevel(logging.INFO)
 SETTINGS = load_settings(os.environ)
 S3 = make_s3_client(SETTINGS)
 
-IMPORT_RESOURCE = "/import"
+Route = Callable[[Call], tuple[int, dict[str, Any] | None]]
+
+# (resource template, method) -> route: the OpenAPI body's paths, one function each.
+ROUTES: dict[tuple[str, str], Route] = {
+    ("/import", "POST"): create_import,
+    ("/import/{import_id}", "GET"): import_status,
+    ("/import/{import_id}", "DELETE"): abort,
+    ("/import/{import_id}/parts", "POST"): sign_more_parts,
+    ("/import/{import_id}/parts", "GET"): list_parts,
+    ("/import/{import_id}/complete", "POST"): complete,
+}
 
 
-def _route(event: dict[str, Any]) -> None:
+def _route(event: dict[str, Any]) -> Route:
     resource = event.get("resource") or event.get("path")
-    if resource != IMPORT_RESOURCE:
+    method = event.get("httpMethod")
+    route = ROUTES.get((str(resource), str(method)))
+    if route is not None:
+        return route
+    allowed = sorted(m for r, m in ROUTES if r == resource)
+    if not allowed:
         raise ClientError(404, "NotFound", f"no such resource: {resource}")
-    if event.get("httpMethod") != "POST":
-        raise ClientError(405, "MethodNotAllowed", "use POST /import", {"Allow": "POST"})
-
-
-def _create_import(event: dict[str, Any], log: dict[str, Any]) -> dict[str, Any]:
-    request = parse_import_request(event, SETTINGS)
-    import_id = new_import_id()
-    key = object_key(SETTINGS.key_prefix, import_id)
-    log.update(import_id=import_id, size=request.size, content_type=request.content_type)
-    upload = sign_put(S3, SETTINGS.bucket, key, request, SETTINGS.url_expiry_seconds)
-    return json_response(
-        201,
-        {
-            "import_id": import_id,
-            "bucket": SETTINGS.bucket,
-            "key": key,
-            "expires_at": upload.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "upload": {"method": "PUT", "url": upload.url, "headers": upload.headers},
-            "upload_url": upload.url,
-        },
+    raise ClientError(
+        405,
+        "MethodNotAllowed",
+        f"use {' or '.join(allowed)} on {resource}",
+        {"Allow": ", ".join(allowed)},
     )
 
 
@@ -57,15 +62,17 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request_id = str(getattr(context, "aws_request_id", ""))
     log: dict[str, Any] = {"method": event.get("httpMethod"), "resource": event.get("resource")}
     try:
-        _route(event)
-        response = _create_import(event, log)
-        log["outcome"] = "signed"
+        route = _route(event)
+        partition = caller_partition(event, SETTINGS.caller_isolation)
+        status, body = route(Call(event, SETTINGS, S3, partition, log))
+        response = json_response(status, body)
+        log["outcome"] = "ok"
     except ClientError as err:
         response = client_error(err)
         log.update(outcome="rejected", error_code=err.code)
     except Exception:
-        # The traceback goes to the log; the client gets no detail. No URL exists yet here.
-        LOGGER.exception("signing failed", extra={"request_id": request_id})
+        # The traceback goes to the log; the client gets no detail and no URL.
+        LOGGER.exception("request failed", extra={"request_id": request_id})
         response = internal_error(request_id)
         log["outcome"] = "error"
     log["status"] = response["statusCode"]

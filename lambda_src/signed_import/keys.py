@@ -1,24 +1,127 @@
-"""Import ids and object keys.
+"""Import ids and object keys: everything later requests need, without a database.
 
-An import id is 128 random bits, base32 without padding: opaque, unguessable and safe in a
-URL path. The key is `key_prefix + import_id`, so later endpoints under /import/{import_id}
-find the object again without any database, and no client input ever reaches the key.
+An import id is lowercase base32 (no padding) of:
+
+    kind (1 byte) | 128 random bits | the plan | tag (4 bytes)
+
+- single PUT:  the plan is the URL's expiry (uint32 epoch seconds), so GET /import/{id} can tell
+  "pending" (a URL may still be in use) from "unknown" without any stored state;
+- multipart:   the plan is the declared size (6 bytes), the part size (5 bytes) and, when the
+  client declared it up front, the whole object's CRC-64/NVME (8 bytes). A multipart import
+  verified with CRC-64/NVME is a kind of its own: every part URL must then sign a part CRC.
+
+The tag is a truncated SHA-256 over the caller partition and the bytes before it. It is not a
+secret MAC and does not need to be one: S3 is the authority. The key is derived from the id and
+the caller, so an altered id (another size, another part size) names a key for which no upload
+and no object exist, and answers 404; the tag only turns ids issued to another caller (or
+mistyped) into a 404 before any S3 call. A caller who forges an id can only reach keys in their
+own partition.
+
+Key layout: key_prefix + [caller partition + "/"] + import_id.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 
-IMPORT_ID_PATTERN = re.compile(r"^[a-z2-7]{26}$")
+SINGLE = 0x53  # "S"
+MULTIPART = 0x4D  # "M"
+MULTIPART_CRC64NVME = 0x43  # "C"
+_RANDOM_BYTES = 16
+_TAG_BYTES = 4
+_SIZE_BYTES = 6  # 2**48 > S3's largest object
+_PART_SIZE_BYTES = 5  # 2**40 > 5 GiB
+_CRC_BYTES = 8
+_ID_CHARS = re.compile(r"[a-z2-7]{40,80}")
 
 
-def new_import_id() -> str:
-    return base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=").lower()
+@dataclass(frozen=True)
+class ImportId:
+    """The decoded id: which kind of upload, and the plan it was issued with."""
+
+    kind: int
+    nonce: bytes
+    expires_at: int = 0  # single PUT: epoch seconds when its URL expires
+    size: int = 0  # multipart
+    part_size: int = 0  # multipart
+    crc64nvme: bytes | None = None  # multipart: the whole object's, when declared up front
+
+    @property
+    def multipart(self) -> bool:
+        return self.kind in (MULTIPART, MULTIPART_CRC64NVME)
+
+    @property
+    def verifies_crc64nvme(self) -> bool:
+        return self.kind == MULTIPART_CRC64NVME
+
+    def _body(self) -> bytes:
+        if self.kind == SINGLE:
+            plan = self.expires_at.to_bytes(4, "big")
+        else:
+            plan = self.size.to_bytes(_SIZE_BYTES, "big")
+            plan += self.part_size.to_bytes(_PART_SIZE_BYTES, "big")
+            plan += self.crc64nvme or b""
+        return bytes([self.kind]) + self.nonce + plan
+
+    def encode(self, partition: str) -> str:
+        body = self._body()
+        raw = body + _tag(partition, body)
+        return base64.b32encode(raw).decode("ascii").rstrip("=").lower()
 
 
-def object_key(key_prefix: str, import_id: str) -> str:
-    if not IMPORT_ID_PATTERN.match(import_id):
-        raise ValueError("not an import id")
-    return key_prefix + import_id
+def _tag(partition: str, body: bytes) -> bytes:
+    return hashlib.sha256(partition.encode("ascii") + b"\0" + body).digest()[:_TAG_BYTES]
+
+
+def new_single_id(expires_at: int) -> ImportId:
+    return ImportId(SINGLE, secrets.token_bytes(_RANDOM_BYTES), expires_at=expires_at)
+
+
+def new_multipart_id(
+    size: int, part_size: int, *, verifies_crc64nvme: bool, crc64nvme: bytes | None
+) -> ImportId:
+    return ImportId(
+        MULTIPART_CRC64NVME if verifies_crc64nvme else MULTIPART,
+        secrets.token_bytes(_RANDOM_BYTES),
+        size=size,
+        part_size=part_size,
+        crc64nvme=crc64nvme,
+    )
+
+
+def decode_import_id(text: str, partition: str) -> ImportId | None:
+    """The id issued to this caller, or None for anything else (malformed, altered, foreign)."""
+    if not _ID_CHARS.fullmatch(text):
+        return None
+    try:
+        raw = base64.b32decode(text.upper() + "=" * (-len(text) % 8))
+    except binascii.Error:
+        return None
+    body, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
+    if len(body) < 1 + _RANDOM_BYTES or not secrets.compare_digest(tag, _tag(partition, body)):
+        return None
+    kind, nonce, plan = body[0], body[1 : 1 + _RANDOM_BYTES], body[1 + _RANDOM_BYTES :]
+    if kind == SINGLE and len(plan) == 4:
+        return ImportId(kind, nonce, expires_at=int.from_bytes(plan, "big"))
+    planned = _SIZE_BYTES + _PART_SIZE_BYTES
+    if (kind == MULTIPART and len(plan) == planned) or (
+        kind == MULTIPART_CRC64NVME and len(plan) in (planned, planned + _CRC_BYTES)
+    ):
+        return ImportId(
+            kind,
+            nonce,
+            size=int.from_bytes(plan[:_SIZE_BYTES], "big"),
+            part_size=int.from_bytes(plan[_SIZE_BYTES:planned], "big"),
+            crc64nvme=plan[planned:] or None,
+        )
+    return None
+
+
+def object_key(key_prefix: str, partition: str, import_id: str) -> str:
+    """Where the import's object lives: under the prefix and the caller's partition only."""
+    return f"{key_prefix}{partition}/{import_id}" if partition else key_prefix + import_id

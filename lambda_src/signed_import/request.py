@@ -6,15 +6,13 @@ module did not intend? Anything doubtful is refused with a ClientError naming th
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from .config import Settings
+from .body import CRC64NVME_BYTES, b64, base64_digest, load_json_object, whole_number
+from .config import MAX_PART_SIZE, MIN_PART_SIZE, S3_SINGLE_PUT_LIMIT, Settings
 from .errors import ClientError
 
 MAX_BODY_BYTES = 16 * 1024
@@ -24,8 +22,21 @@ MAX_METADATA_TOTAL_BYTES = 2048  # S3's limit on user-defined metadata
 MAX_FILENAME_CHARS = 255
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 FILENAME_METADATA_KEY = "filename"
+CRC64NVME = "CRC64NVME"
 
-_FIELDS = frozenset({"size", "content_type", "checksum_sha256", "filename", "metadata"})
+_FIELDS = frozenset(
+    {
+        "size",
+        "content_type",
+        "checksum_sha256",
+        "filename",
+        "metadata",
+        "multipart",
+        "part_size",
+        "checksum_algorithm",
+        "checksum_crc64nvme",
+    }
+)
 _TOKEN_CHARS = r"[A-Za-z0-9!#$&^_.+-]+"  # noqa: S105 (RFC 9110 token, not a secret)
 # type/subtype with optional parameters. Matched with fullmatch: `$` would let a final "\n" in.
 _MEDIA_TYPE = re.compile(
@@ -44,46 +55,17 @@ class ImportRequest:
     content_type: str
     checksum_sha256: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
-
-
-def _header(event: dict[str, Any], name: str) -> str | None:
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == name:
-            return str(value)
-    return None
-
-
-def _load_body(event: dict[str, Any]) -> dict[str, Any]:
-    content_type = _header(event, "content-type")
-    if (
-        content_type is not None
-        and content_type.split(";")[0].strip().lower() != "application/json"
-    ):
-        raise ClientError(415, "UnsupportedMediaType", "send the request body as application/json")
-    if event.get("isBase64Encoded"):
-        raise ClientError(400, "InvalidBody", "the request body must be JSON text, not base64")
-    body = event.get("body")
-    if not body:
-        raise ClientError(400, "EmptyBody", "the request body must be a JSON object")
-    if len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
-        raise ClientError(413, "BodyTooLarge", f"the request body is over {MAX_BODY_BYTES} bytes")
-    try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):
-        raise ClientError(400, "MalformedJson", "the request body is not valid JSON") from None
-    if not isinstance(parsed, dict):
-        raise ClientError(400, "InvalidBody", "the request body must be a JSON object")
-    unknown = sorted(set(parsed) - _FIELDS)
-    if unknown:
-        raise ClientError(400, "UnknownField", f"unknown field(s): {', '.join(unknown)}")
-    return parsed
+    multipart: bool = False
+    part_size: int | None = None  # the client's wish; the plan decides
+    checksum_algorithm: str | None = None
+    checksum_crc64nvme: str | None = None  # the whole object's
 
 
 def _size(body: dict[str, Any], settings: Settings) -> int:
     size = body.get("size")
     if size is None:
         raise ClientError(400, "MissingSize", "size (the exact byte count) is required")
-    if not isinstance(size, int) or isinstance(size, bool):
+    if not whole_number(size):
         raise ClientError(400, "InvalidSize", "size must be a whole number of bytes")
     if size < 1:
         raise ClientError(400, "InvalidSize", "size must be at least 1")
@@ -94,7 +76,41 @@ def _size(body: dict[str, Any], settings: Settings) -> int:
     return size
 
 
-def _content_type(body: dict[str, Any], settings: Settings) -> str:
+def _multipart(body: dict[str, Any], size: int, settings: Settings) -> bool:
+    """Multipart above the threshold or on request; `multipart: false` forces one PUT."""
+    requested = body.get("multipart")
+    if "multipart" in body and not isinstance(requested, bool):
+        raise ClientError(400, "InvalidMultipart", "multipart must be true or false")
+    if requested and not settings.multipart_enabled:
+        raise ClientError(400, "MultipartDisabled", "this API signs single PUTs only")
+    multipart = (
+        requested
+        if isinstance(requested, bool)
+        else settings.multipart_enabled and size > settings.multipart_threshold_bytes
+    )
+    if not multipart and size > S3_SINGLE_PUT_LIMIT:
+        raise ClientError(
+            413,
+            "SizeTooLarge",
+            f"a single PUT holds at most {S3_SINGLE_PUT_LIMIT} bytes; drop multipart: false",
+        )
+    return multipart
+
+
+def _part_size(body: dict[str, Any]) -> int | None:
+    if "part_size" not in body:
+        return None
+    value = body["part_size"]
+    if not whole_number(value) or not MIN_PART_SIZE <= value <= MAX_PART_SIZE:
+        raise ClientError(
+            400,
+            "InvalidPartSize",
+            f"part_size must be a whole number from {MIN_PART_SIZE} to {MAX_PART_SIZE} bytes",
+        )
+    return value
+
+
+def _media_type(body: dict[str, Any], settings: Settings) -> str:
     value = body.get("content_type", DEFAULT_CONTENT_TYPE)
     if not isinstance(value, str) or len(value) > 255:
         raise ClientError(400, "InvalidContentType", "content_type must be a media type string")
@@ -108,20 +124,44 @@ def _content_type(body: dict[str, Any], settings: Settings) -> str:
     return value
 
 
-def _checksum(body: dict[str, Any]) -> str | None:
-    if "checksum_sha256" not in body:  # optional fields may be omitted, never null
-        return None
-    value = body["checksum_sha256"]
-    message = "checksum_sha256 must be the base64 encoding of a 32-byte SHA-256 digest"
-    if not isinstance(value, str) or len(value) != 44 or not value.isascii():
-        raise ClientError(400, "InvalidChecksum", message)
-    try:
-        digest = base64.b64decode(value, validate=True)
-    except binascii.Error:
-        raise ClientError(400, "InvalidChecksum", message) from None
-    if len(digest) != 32 or base64.b64encode(digest).decode("ascii") != value:
-        raise ClientError(400, "InvalidChecksum", message)
-    return value
+def _checksums(body: dict[str, Any], multipart: bool) -> tuple[str | None, str | None, str | None]:
+    """(checksum_sha256, checksum_algorithm, checksum_crc64nvme), consistent with the kind.
+
+    Optional fields may be omitted, never null. A multipart object's SHA-256 is a checksum of
+    part checksums, never the file's digest, so multipart integrity is CRC-64/NVME only."""
+    sha256 = None
+    if "checksum_sha256" in body:
+        sha256 = b64(base64_digest(body["checksum_sha256"], 32, "checksum_sha256"))
+    algorithm = None
+    if "checksum_algorithm" in body:
+        algorithm = body["checksum_algorithm"]
+        if algorithm != CRC64NVME:
+            raise ClientError(
+                400, "InvalidChecksumAlgorithm", f"checksum_algorithm must be {CRC64NVME}"
+            )
+    crc = None
+    if "checksum_crc64nvme" in body:
+        crc = b64(base64_digest(body["checksum_crc64nvme"], CRC64NVME_BYTES, "checksum_crc64nvme"))
+        if algorithm is None:
+            raise ClientError(
+                400, "InvalidChecksum", f"checksum_crc64nvme needs checksum_algorithm {CRC64NVME}"
+            )
+    if sha256 is not None and algorithm is not None:
+        raise ClientError(
+            400, "InvalidChecksum", "declare checksum_sha256 or checksum_algorithm, not both"
+        )
+    if sha256 is not None and multipart:
+        raise ClientError(
+            400,
+            "InvalidChecksum",
+            "checksum_sha256 covers a single PUT only; for a multipart import use "
+            f"checksum_algorithm {CRC64NVME} (or multipart: false up to 5 GiB)",
+        )
+    if algorithm is not None and not multipart and crc is None:
+        raise ClientError(
+            400, "MissingChecksum", "a single PUT with checksum_algorithm needs checksum_crc64nvme"
+        )
+    return sha256, algorithm, crc
 
 
 def _filename(body: dict[str, Any]) -> str | None:
@@ -181,10 +221,19 @@ def _metadata(body: dict[str, Any], filename: str | None) -> dict[str, str]:
 
 
 def parse_import_request(event: dict[str, Any], settings: Settings) -> ImportRequest:
-    body = _load_body(event)
+    body = load_json_object(event, _FIELDS, MAX_BODY_BYTES)
+    size = _size(body, settings)
+    multipart = _multipart(body, size, settings)
+    content_type = _media_type(body, settings)
+    part_size = _part_size(body)
+    sha256, algorithm, crc = _checksums(body, multipart)
     return ImportRequest(
-        size=_size(body, settings),
-        content_type=_content_type(body, settings),
-        checksum_sha256=_checksum(body),
+        size=size,
+        content_type=content_type,
+        checksum_sha256=sha256,
         metadata=_metadata(body, _filename(body)),
+        multipart=multipart,
+        part_size=part_size,
+        checksum_algorithm=algorithm,
+        checksum_crc64nvme=crc,
     )

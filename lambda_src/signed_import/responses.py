@@ -16,12 +16,13 @@ _BASE_HEADERS = {
 
 
 def json_response(
-    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None
 ) -> dict[str, Any]:
+    """A proxy response; `body` None is an empty body (204)."""
     return {
         "statusCode": status,
         "headers": {**_BASE_HEADERS, **(headers or {})},
-        "body": json.dumps(body, separators=(",", ":")),
+        "body": "" if body is None else json.dumps(body, separators=(",", ":")),
         "isBase64Encoded": False,
     }
 
@@ -35,5 +36,5 @@ def client_error(err: ClientError) -> dict[str, Any]:
 
 
 def internal_error(request_id: str) -> dict[str, Any]:
-    message = f"the import could not be signed; quote request id {request_id or 'unknown'}"
+    message = f"the request could not be completed; quote request id {request_id or 'unknown'}"
     return json_response(500, error_body("InternalError", message))

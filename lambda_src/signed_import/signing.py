@@ -1,4 +1,4 @@
-"""Sign a single PUT of exactly the declared object: SigV4, regional endpoint, signed headers."""
+"""Presigned S3 requests: SigV4, regional endpoint, and every header that matters signed."""
 
 from __future__ import annotations
 
@@ -26,27 +26,41 @@ class SignedUpload:
 def make_s3_client(settings: Settings) -> S3Client:
     """One client per container. SigV4 always: botocore falls back to SigV2 presigns with a
     custom endpoint otherwise. In AWS the host is regional and virtual-hosted (never the global
-    s3.amazonaws.com); emulators behind AWS_ENDPOINT_URL(_S3) get path style."""
+    s3.amazonaws.com); emulators behind AWS_ENDPOINT_URL(_S3) get path style. Checksums only
+    when an operation requires one: botocore would otherwise give every new multipart upload a
+    CRC32 algorithm that the presigned part URLs do not carry."""
     config = Config(
         signature_version="s3v4",
         s3={
             "addressing_style": "path" if settings.endpoint_url else "virtual",
             "us_east_1_regional_endpoint": "regional",
         },
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
     )
     return boto3.client(
         "s3", region_name=settings.region, endpoint_url=settings.endpoint_url, config=config
     )
 
 
+def signed_at() -> datetime:
+    """X-Amz-Date has one-second resolution: take the floor so expires_at is never late."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 def upload_headers(request: ImportRequest) -> dict[str, str]:
-    """Every header the signature covers besides Host; the client must send each one as is."""
+    """Every header the single PUT's signature covers besides Host; sent exactly as given.
+    `If-None-Match: *` makes S3 refuse the PUT (412) once the key exists: a replayed URL can
+    never overwrite the import."""
     headers = {
         "Content-Type": request.content_type,
         "Content-Length": str(request.size),
+        "If-None-Match": "*",
     }
     if request.checksum_sha256 is not None:
         headers["x-amz-checksum-sha256"] = request.checksum_sha256
+    if request.checksum_crc64nvme is not None:
+        headers["x-amz-checksum-crc64nvme"] = request.checksum_crc64nvme
     for key, value in request.metadata.items():
         headers[f"x-amz-meta-{key}"] = value
     return headers
@@ -60,15 +74,44 @@ def sign_put(
         "Key": key,
         "ContentType": request.content_type,
         "ContentLength": request.size,
+        "IfNoneMatch": "*",
         "Metadata": request.metadata,
     }
     if request.checksum_sha256 is not None:
         params["ChecksumSHA256"] = request.checksum_sha256
-    # X-Amz-Date has one-second resolution: take the floor so expires_at is never late.
-    signed_at = datetime.now(UTC).replace(microsecond=0)
+    if request.checksum_crc64nvme is not None:
+        params["ChecksumCRC64NVME"] = request.checksum_crc64nvme
+    started = signed_at()
     url = client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
     return SignedUpload(
         url=url,
         headers=upload_headers(request),
-        expires_at=signed_at + timedelta(seconds=expires_in),
+        expires_at=started + timedelta(seconds=expires_in),
     )
+
+
+def sign_part(
+    client: S3Client,
+    *,
+    bucket: str,
+    key: str,
+    upload_id: str,
+    part_number: int,
+    length: int,
+    crc64nvme: str | None,
+    expires_in: int,
+) -> tuple[str, dict[str, str]]:
+    """A part URL bound to its exact Content-Length (and CRC): S3 refuses any other body."""
+    params: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "UploadId": upload_id,
+        "PartNumber": part_number,
+        "ContentLength": length,
+    }
+    headers = {"Content-Length": str(length)}
+    if crc64nvme is not None:
+        params["ChecksumCRC64NVME"] = crc64nvme
+        headers["x-amz-checksum-crc64nvme"] = crc64nvme
+    url = client.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_in)
+    return url, headers

@@ -76,6 +76,30 @@ def make_event(body: object, **overrides: Any) -> dict[str, Any]:
     return event
 
 
+def route_event(
+    method: str,
+    resource: str,
+    *,
+    import_id: str | None = None,
+    body: object = None,
+    identity: Mapping[str, Any] | None = None,
+    authorizer: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A REST proxy event for any route; `resource` is the template, e.g. /import/{import_id}."""
+    event = make_event(body, httpMethod=method, resource=resource)
+    event["path"] = resource.replace("{import_id}", import_id or "")
+    event["pathParameters"] = None if import_id is None else {"import_id": import_id}
+    context: dict[str, Any] = {"resourcePath": resource, "httpMethod": method, "stage": "v1"}
+    if identity is not None:
+        context["identity"] = dict(identity)
+    if authorizer is not None:
+        context["authorizer"] = dict(authorizer)
+    event["requestContext"] = context
+    if body is None:
+        event["headers"] = {}
+    return event
+
+
 @dataclass(frozen=True)
 class LambdaContext:
     aws_request_id: str = "11111111-2222-3333-4444-555555555555"
@@ -125,6 +149,16 @@ class Signer:
         assert set(raw) == {"statusCode", "headers", "body", "isBase64Encoded"}
         assert raw["isBase64Encoded"] is False
         return Response(raw["statusCode"], raw["headers"], json.loads(raw["body"]))
+
+    def route(
+        self, method: str, resource: str, import_id: str | None = None, body: object = None
+    ) -> Response:
+        """Call any route, e.g. `route("POST", "/import/{import_id}/parts", id, {...})`."""
+        raw = self.module.handler(
+            route_event(method, resource, import_id=import_id, body=body), LambdaContext()
+        )
+        decoded = json.loads(raw["body"]) if raw["body"] else {}
+        return Response(raw["statusCode"], raw["headers"], decoded)
 
     def object_count(self) -> int:
         return self.s3.list_objects_v2(Bucket=self.bucket)["KeyCount"]

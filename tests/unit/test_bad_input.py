@@ -357,7 +357,9 @@ EVENT_CASES = [
     ),
     pytest.param({"isBase64Encoded": True}, 400, "InvalidBody", id="base64-flag-on-json"),
     pytest.param({"resource": "/imports", "path": "/imports"}, 404, "NotFound", id="other-path"),
-    pytest.param({"resource": "/import/{import_id}"}, 404, "NotFound", id="sub-resource"),
+    pytest.param(
+        {"resource": "/import/{import_id}"}, 405, "MethodNotAllowed", id="post-on-import-id"
+    ),
     pytest.param({"resource": "/", "path": "/"}, 404, "NotFound", id="root"),
     pytest.param({"resource": "/IMPORT", "path": "/IMPORT"}, 404, "NotFound", id="case"),
     pytest.param({"resource": None, "path": None}, 404, "NotFound", id="no-path"),

@@ -133,14 +133,14 @@ def _assert_opaque_500(response: Response, request_id: str) -> None:
     assert response.body == {
         "error": {
             "code": "InternalError",
-            "message": f"the import could not be signed; quote request id {request_id}",
+            "message": f"the request could not be completed; quote request id {request_id}",
         }
     }
     assert response.headers["Content-Type"] == "application/json"
 
 
 def _signing_failure(caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
-    [record] = [r for r in caplog.records if r.getMessage() == "signing failed"]
+    [record] = [r for r in caplog.records if r.getMessage() == "request failed"]
     assert record.levelno == logging.ERROR
     assert record.exc_info is not None
     return record

@@ -51,6 +51,7 @@ def test_response_has_the_documented_shape(signer: Signer) -> None:
     assert body["upload"]["headers"] == {
         "Content-Type": "text/csv",
         "Content-Length": str(len(CSV_BYTES)),
+        "If-None-Match": "*",
         "x-amz-checksum-sha256": sha256_b64(CSV_BYTES),
         "x-amz-meta-source": "crm",
         "x-amz-meta-batch-id": "2024-11",
@@ -116,6 +117,7 @@ def test_accepted_variants_upload_and_keep_their_content_type(
     assert response.upload_headers == {
         "Content-Type": expected_type,
         "Content-Length": str(len(data)),
+        "If-None-Match": "*",
     }
     assert put(response, data).status_code == 200
     stored = signer.s3.get_object(Bucket=BUCKET, Key=response.body["key"])

@@ -44,7 +44,7 @@ def test_success_logs_one_structured_line(signer: Signer, caplog: pytest.LogCapt
     assert fields["import_id"] == response.body["import_id"]
     assert fields["size"] == len(CSV_BYTES)
     assert fields["content_type"] == "text/csv; charset=utf-8"
-    assert fields["outcome"] == "signed"
+    assert fields["outcome"] == "ok"
     assert fields["status"] == 201
     assert fields["method"] == "POST"
     assert fields["resource"] == "/import"
@@ -109,7 +109,7 @@ def test_internal_error_logs_the_outcome_and_one_traceback(
     assert vars(line)["outcome"] == "error"
     assert vars(line)["status"] == 500
     errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert [r.getMessage() for r in errors] == ["signing failed"]
+    assert [r.getMessage() for r in errors] == ["request failed"]
     assert errors[0].exc_info is not None
 
 

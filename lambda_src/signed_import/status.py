@@ -1,0 +1,98 @@
+"""GET /import/{import_id} and GET /import/{import_id}/parts: what S3 holds for an import."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import ClientError
+from .multipart import plan_of
+from .routing import NOT_FOUND, Call, require_multipart, target
+from .s3_state import stored_object, upload_id, uploaded_parts
+
+# X-Amz-Date is taken a moment after the id's expiry is: allow for the second ticking over.
+CLOCK_SLACK_SECONDS = 2
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def import_status(call: Call) -> tuple[int, dict[str, Any]]:
+    found = target(call)
+    base: dict[str, Any] = {
+        "import_id": found.import_id,
+        "key": found.key,
+        "method": "MULTIPART" if found.decoded.multipart else "PUT",
+    }
+    stored = stored_object(call.s3, call.settings.bucket, found.key)
+    if stored is not None:
+        return 200, {
+            **base,
+            "status": "complete",
+            "size": stored.size,
+            "content_type": stored.content_type,
+            "etag": stored.etag,
+            "last_modified": _iso(stored.last_modified),
+        }
+    if not found.decoded.multipart:
+        # Nothing stored: pending while its URL may still be used, unknown afterwards.
+        expires_at = found.decoded.expires_at
+        if time.time() > expires_at + CLOCK_SLACK_SECONDS:
+            raise NOT_FOUND
+        return 200, {
+            **base,
+            "status": "pending",
+            "expires_at": _iso(datetime.fromtimestamp(expires_at, UTC)),
+        }
+    upload = upload_id(call.s3, call.settings.bucket, found.key)
+    held = (
+        None if upload is None else uploaded_parts(call.s3, call.settings.bucket, found.key, upload)
+    )
+    if held is None:  # aborted, expired by the lifecycle rule, or never created
+        raise NOT_FOUND
+    plan = plan_of(found)
+    body = {
+        **base,
+        "status": "uploading" if held else "pending",
+        "size": plan.size,
+        "part_size": plan.part_size,
+        "part_count": plan.part_count,
+        "parts_uploaded": len(held),
+        "bytes_uploaded": sum(part.size for part in held),
+    }
+    if found.decoded.verifies_crc64nvme:
+        body["checksum_algorithm"] = "CRC64NVME"
+    return 200, body
+
+
+def list_parts(call: Call) -> tuple[int, dict[str, Any]]:
+    found = target(call)
+    require_multipart(found)
+    upload = upload_id(call.s3, call.settings.bucket, found.key)
+    held = (
+        None if upload is None else uploaded_parts(call.s3, call.settings.bucket, found.key, upload)
+    )
+    if held is None:
+        if stored_object(call.s3, call.settings.bucket, found.key) is not None:
+            raise ClientError(409, "AlreadyComplete", "this import is complete: it has no parts")
+        raise NOT_FOUND
+    plan = plan_of(found)
+    parts = []
+    for part in held:
+        entry: dict[str, Any] = {
+            "part_number": part.part_number,
+            "size": part.size,
+            "etag": part.etag,
+        }
+        if part.crc64nvme is not None:
+            entry["checksum_crc64nvme"] = part.crc64nvme
+        parts.append(entry)
+    return 200, {
+        "import_id": found.import_id,
+        "size": plan.size,
+        "part_size": plan.part_size,
+        "part_count": plan.part_count,
+        "parts": parts,
+    }
