@@ -6,7 +6,13 @@ import logging
 
 import pytest
 
-from signed_import.config import S3_SINGLE_PUT_LIMIT, ConfigError, load_settings
+from signed_import.config import (
+    MIN_PART_SIZE,
+    S3_OBJECT_LIMIT,
+    S3_SINGLE_PUT_LIMIT,
+    ConfigError,
+    load_settings,
+)
 
 from .helpers import (
     FUNCTION_ENV,
@@ -53,6 +59,30 @@ CONFIG_ERRORS = [
     pytest.param({"URL_EXPIRY_SECONDS": "604800"}, "URL_EXPIRY_SECONDS", id="expiry-7-days"),
     pytest.param({"URL_EXPIRY_SECONDS": "15m"}, "URL_EXPIRY_SECONDS", id="expiry-not-a-number"),
     pytest.param({"AWS_REGION": None}, "AWS_REGION", id="region-missing"),
+    pytest.param({"MULTIPART_ENABLED": "yes"}, "MULTIPART_ENABLED", id="multipart-not-bool"),
+    pytest.param(
+        {"MULTIPART_ENABLED": "true"}, "MULTIPART_THRESHOLD_BYTES", id="threshold-missing"
+    ),
+    pytest.param(
+        {"MULTIPART_ENABLED": "true", "MULTIPART_THRESHOLD_BYTES": str(MIN_PART_SIZE - 1)},
+        "MULTIPART_THRESHOLD_BYTES",
+        id="threshold-below-5-mib",
+    ),
+    pytest.param(
+        {"MULTIPART_ENABLED": "true", "MULTIPART_THRESHOLD_BYTES": str(S3_SINGLE_PUT_LIMIT + 1)},
+        "MULTIPART_THRESHOLD_BYTES",
+        id="threshold-above-5-gib",
+    ),
+    pytest.param(
+        {
+            "MULTIPART_ENABLED": "true",
+            "MULTIPART_THRESHOLD_BYTES": str(MIN_PART_SIZE),
+            "MAX_UPLOAD_BYTES": str(S3_OBJECT_LIMIT + 1),
+        },
+        "MAX_UPLOAD_BYTES",
+        id="max-over-s3-object-limit",
+    ),
+    pytest.param({"CALLER_ISOLATION": "user"}, "CALLER_ISOLATION", id="isolation-unknown"),
 ]
 
 
@@ -93,6 +123,19 @@ def test_bad_setting_fails_the_handler_import(
             id="max-5gib",
         ),
         pytest.param({"MAX_UPLOAD_BYTES": "1"}, "max_upload_bytes", 1, id="max-1"),
+        pytest.param(
+            {
+                "MULTIPART_ENABLED": "true",
+                "MULTIPART_THRESHOLD_BYTES": str(MIN_PART_SIZE),
+                "MAX_UPLOAD_BYTES": str(S3_OBJECT_LIMIT),
+            },
+            "max_upload_bytes",
+            S3_OBJECT_LIMIT,
+            id="max-s3-object-limit-with-multipart",
+        ),
+        pytest.param({}, "multipart_enabled", False, id="multipart-off-when-unset"),
+        pytest.param({"CALLER_ISOLATION": "cognito"}, "caller_isolation", "cognito", id="cognito"),
+        pytest.param({}, "caller_isolation", "off", id="isolation-off-when-unset"),
         pytest.param(
             {"KEY_PREFIX": "tenant-a/imports/"}, "key_prefix", "tenant-a/imports/", id="nested"
         ),
