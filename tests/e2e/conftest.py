@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# Before anything imports botocore: sign as in Lambda, whose runtime has no awscrt (see
+# tools/localdev/__init__.py).
+os.environ.setdefault("BOTO_DISABLE_CRT", "true")
+
 import secrets
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final

@@ -1,9 +1,10 @@
-"""The local gateway behaves like the deployed stage: routes, validator, gateway responses, and
-the Lambda proxy event and response mapping.
+"""The local gateway behaves like the deployed stage: routes, validators, gateway responses,
+caller identity, and the Lambda proxy event and response mapping.
 
-Terraform renders the real document, which Python cannot; `build_document` mirrors the template's
-structure instead, takes the gateway error codes from api.tf itself, and
-`test_fixture_mirrors_the_template` fails when the template drifts from it.
+The document under test is the module's own template, rendered by `terraform console` with the
+variables api.tf passes it: the routes, error statuses and gateway error codes are read from the
+module's locals, the security scheme is the one api.tf selects for each authorization type.
+`test_template_gets_the_variables_api_tf_passes` fails when api.tf passes anything else.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import importlib
 import json
 import logging
 import os
+import re
+import subprocess
 import sys
 import time
 import urllib.error
@@ -32,13 +35,15 @@ from jsonschema import Draft4Validator
 from localdev.gateway import MAX_PAYLOAD_BYTES, Invoke, LocalGateway, LocalResponse
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = (ROOT / "templates" / "openapi.json.tftpl").read_text()
+TEMPLATE_PATH = ROOT / "templates" / "openapi.json.tftpl"
 STAGE = "v1"
 MAX_UPLOAD_BYTES = 1024 * 1024
-# The gateway responses' body template as the .tftpl writes it; Terraform fills in ${code}.
-ERROR_TEMPLATE = '{"error":{"code":"${code}","message":$context.error.messageString}}'
+LAMBDA_INVOKE_ARN = (
+    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+    "arn:aws:lambda:us-east-1:123456789012:function:signed-import/invocations"
+)
+AUTHORIZER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:authorizer"
 ERROR_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-IMPORT_FIELDS = ("size", "content_type", "checksum_sha256", "filename", "metadata")
 VALID_BODY = {"size": 31, "content_type": "text/csv"}
 CREATED = {
     "statusCode": 201,
@@ -46,149 +51,144 @@ CREATED = {
     "body": '{"import_id":"abc"}',
     "isBase64Encoded": False,
 }
+CALLER_HEADER = "X-Caller"  # the custom authorizer's identity source in these documents
+
+# api.tf's `security` and `security_schemes` for each authorization type (they depend on
+# variables, so they are spelt out here; the rest is read from the .tf files).
+SECURITY: dict[str, Any] = {
+    "AWS_IAM": [{"sigv4": []}],
+    "COGNITO_USER_POOLS": [{"cognito": []}],
+    "CUSTOM": [{"lambda": []}],
+    "NONE": [],
+}
+SECURITY_SCHEMES: dict[str, Any] = {
+    "AWS_IAM": {
+        "sigv4": {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "x-amazon-apigateway-authtype": "awsSigv4",
+        }
+    },
+    "COGNITO_USER_POOLS": {
+        "cognito": {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "x-amazon-apigateway-authtype": "cognito_user_pools",
+            "x-amazon-apigateway-authorizer": {
+                "type": "cognito_user_pools",
+                "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x"],
+            },
+        }
+    },
+    "CUSTOM": {
+        "lambda": {
+            "type": "apiKey",
+            "name": CALLER_HEADER,
+            "in": "header",
+            "x-amazon-apigateway-authtype": "custom",
+            "x-amazon-apigateway-authorizer": {
+                "type": "token",
+                "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                f"{AUTHORIZER_ARN}/invocations",
+                "identitySource": f"method.request.header.{CALLER_HEADER}",
+                "authorizerResultTtlInSeconds": 300,
+            },
+        }
+    },
+    "NONE": {},
+}
+
+
+def _hcl_key(key: str) -> str:
+    return str(json.loads(key)) if key.startswith('"') else key
+
+
+def _hcl_value(value: Any) -> Any:
+    """python-hcl2 keeps string literals quoted ('"201"'): unquote them, recursively; anything
+    that is not a literal (an expression) fails."""
+    if isinstance(value, str):
+        assert value.startswith('"'), f"not a literal: {value}"
+        assert value.endswith('"'), f"not a literal: {value}"
+        assert "${" not in value, f"not a literal: {value}"
+        assert "%{" not in value, f"not a literal: {value}"
+        return json.loads(value)
+    if isinstance(value, dict):
+        return {_hcl_key(k): _hcl_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hcl_value(v) for v in value]
+    return value
 
 
 @functools.cache
+def module_local(name: str) -> Any:
+    """The value of `local.<name>`, a literal in one of the module's .tf files."""
+    found = [
+        block[name]
+        for path in sorted(ROOT.glob("*.tf"))
+        for block in hcl2.loads(path.read_text()).get("locals", [])
+        if name in block
+    ]
+    assert len(found) == 1, f"local.{name} is defined {len(found)} times"
+    return _hcl_value(found[0])
+
+
 def gateway_error_codes() -> dict[str, str]:
-    """api.tf's map, so the fixture carries every gateway response the module deploys."""
-    blocks = hcl2.load((ROOT / "api.tf").open())["locals"]
-    codes = next(block["gateway_error_codes"] for block in blocks if "gateway_error_codes" in block)
-    return {name: json.loads(code) for name, code in codes.items()}  # hcl2 keeps the quotes
+    codes: dict[str, str] = module_local("gateway_error_codes")
+    return codes
+
+
+def template_variables(authorization_type: str) -> dict[str, Any]:
+    """What api.tf passes to templatefile() for `authorization_type`."""
+    return {
+        "title": "signed-import",
+        "routes": module_local("api_routes"),
+        "lambda_invoke_arn": LAMBDA_INVOKE_ARN,
+        "max_upload_bytes": MAX_UPLOAD_BYTES,
+        "security": SECURITY[authorization_type],
+        "security_schemes": SECURITY_SCHEMES[authorization_type],
+        "gateway_error_codes": module_local("gateway_error_codes"),
+        "error_statuses": module_local("error_statuses"),
+    }
+
+
+@functools.cache
+def _rendered(authorization_type: str) -> str:
+    """The template rendered by Terraform itself (templatefile in `terraform console`)."""
+    variables = json.dumps(json.dumps(template_variables(authorization_type)))
+    # `${` inside an HCL string literal would start an interpolation.
+    variables = variables.replace("${", "$${").replace("%{", "%%{")
+    expression = (
+        f"base64encode(templatefile({json.dumps(str(TEMPLATE_PATH))}, jsondecode({variables})))"
+    )
+    result = subprocess.run(
+        ["terraform", "console"],
+        input=expression,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "TF_IN_AUTOMATION": "1"},
+        cwd=ROOT / "templates",  # no configuration here: console needs no init
+    )
+    assert result.returncode == 0, result.stderr
+    return base64.b64decode(json.loads(result.stdout.strip())).decode()
 
 
 def build_document(
-    *, binary_media_types: list[str] | None = None, timeout_ms: int = 29000
+    *,
+    authorization_type: str = "AWS_IAM",
+    binary_media_types: list[str] | None = None,
+    timeout_ms: int | None = None,
 ) -> dict[str, Any]:
-    """The rendered template for authorization_type AWS_IAM, plus GET /import/{import_id}."""
-    integration = {
-        "type": "aws_proxy",
-        "httpMethod": "POST",
-        "uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
-        "arn:aws:lambda:us-east-1:123456789012:function:signed-import/invocations",
-        "passthroughBehavior": "when_no_match",
-        "timeoutInMillis": timeout_ms,
-    }
-    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    document: dict[str, Any] = {
-        "openapi": "3.0.1",
-        "info": {"title": "signed-import", "version": "1.0"},
-        "paths": {
-            "/import": {
-                "post": {
-                    "operationId": "createImport",
-                    "security": [{"sigv4": []}],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/ImportRequest"}
-                            }
-                        },
-                    },
-                    "responses": {
-                        "201": {"description": "Upload signed"},
-                        "400": {"description": "Malformed", "content": error_content},
-                    },
-                    "x-amazon-apigateway-request-validator": "body",
-                    "x-amazon-apigateway-integration": integration,
-                }
-            },
-            # Not in the template yet (the multipart issue adds it): exercises path parameters.
-            "/import/{import_id}": {
-                "get": {
-                    "operationId": "getImport",
-                    "security": [{"sigv4": []}],
-                    "x-amazon-apigateway-request-validator": "body",
-                    "x-amazon-apigateway-integration": integration,
-                }
-            },
-        },
-        "components": {
-            "schemas": {
-                "ImportRequest": {
-                    "type": "object",
-                    "required": ["size"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "size": {"type": "integer", "minimum": 1},
-                        "content_type": {"type": "string", "minLength": 3, "maxLength": 255},
-                        "checksum_sha256": {"type": "string", "pattern": "^[A-Za-z0-9+/]{43}=$"},
-                        "filename": {"type": "string", "minLength": 1, "maxLength": 255},
-                        "metadata": {
-                            "type": "object",
-                            "maxProperties": 10,
-                            "additionalProperties": {"type": "string", "maxLength": 256},
-                        },
-                    },
-                },
-                "ImportResponse": {
-                    "type": "object",
-                    "required": [
-                        "import_id",
-                        "bucket",
-                        "key",
-                        "expires_at",
-                        "upload",
-                        "upload_url",
-                    ],
-                    "properties": {
-                        "import_id": {"type": "string"},
-                        "bucket": {"type": "string"},
-                        "key": {"type": "string"},
-                        "expires_at": {"type": "string", "format": "date-time"},
-                        "upload": {
-                            "type": "object",
-                            "required": ["method", "url", "headers"],
-                            "properties": {
-                                "method": {"type": "string", "enum": ["PUT"]},
-                                "url": {"type": "string"},
-                                "headers": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": "string"},
-                                },
-                            },
-                        },
-                        "upload_url": {"type": "string"},
-                    },
-                },
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["code", "message"],
-                            "properties": {
-                                "code": {"type": "string"},
-                                "message": {"type": "string"},
-                            },
-                        }
-                    },
-                },
-            },
-            "securitySchemes": {
-                "sigv4": {
-                    "type": "apiKey",
-                    "name": "Authorization",
-                    "in": "header",
-                    "x-amazon-apigateway-authtype": "awsSigv4",
-                }
-            },
-        },
-        "x-amazon-apigateway-request-validators": {
-            "body": {"validateRequestBody": True, "validateRequestParameters": True}
-        },
-        "x-amazon-apigateway-gateway-responses": {
-            response_type: {
-                "responseParameters": {
-                    f"gatewayresponse.header.{name}": f"'{value}'"
-                    for name, value in ERROR_HEADERS.items()
-                },
-                "responseTemplates": {"application/json": ERROR_TEMPLATE.replace("${code}", code)},
-            }
-            for response_type, code in gateway_error_codes().items()
-        },
-    }
+    """A fresh copy of the rendered document, optionally with binary types or another
+    integration timeout on every operation."""
+    document: dict[str, Any] = json.loads(_rendered(authorization_type))
+    if timeout_ms is not None:
+        for item in document["paths"].values():
+            for operation in item.values():
+                operation["x-amazon-apigateway-integration"]["timeoutInMillis"] = timeout_ms
     if binary_media_types is not None:
         document["x-amazon-apigateway-binary-media-types"] = binary_media_types
     return document
@@ -239,20 +239,61 @@ def assert_gateway_error(response: LocalResponse, status: int, code: str, messag
         assert response.header(name) == value
 
 
-def test_fixture_mirrors_the_template() -> None:
-    assert json.dumps(ERROR_TEMPLATE) in TEMPLATE  # HCL escapes this string as JSON does
-    for name, value in ERROR_HEADERS.items():
-        assert f'"gatewayresponse.header.{name}"' in TEMPLATE
-        assert f"\"'{value}'\"" in TEMPLATE
-    assert '"$ref" = "#/components/schemas/ImportRequest"' in TEMPLATE
-    assert '"x-amazon-apigateway-request-validator" = "body"' in TEMPLATE
-    assert "body = { validateRequestBody = true" in TEMPLATE
-    assert 'type                = "aws_proxy"' in TEMPLATE
-    for field in IMPORT_FIELDS:
-        assert f"\n          {field} = {{" in TEMPLATE, f"ImportRequest.{field} moved"
-    assert {"MISSING_AUTHENTICATION_TOKEN", "BAD_REQUEST_BODY", "DEFAULT_5XX"} <= set(
-        gateway_error_codes()
+def test_template_gets_the_variables_api_tf_passes() -> None:
+    api_tf = (ROOT / "api.tf").read_text()
+    call = re.search(
+        r'templatefile\("\$\{path\.module\}/templates/openapi\.json\.tftpl", \{\n(.*?)\n\s*\}\)',
+        api_tf,
+        re.DOTALL,
     )
+    assert call, "api.tf no longer renders templates/openapi.json.tftpl with a literal object"
+    passed = dict(re.findall(r"^\s*(\w+)\s*=\s*(.+?)\s*$", call.group(1), re.MULTILINE))
+    assert set(passed) == set(template_variables("AWS_IAM"))
+    # The ones read from the module's locals are passed as exactly those locals.
+    for name, local in [
+        ("routes", "api_routes"),
+        ("gateway_error_codes", "gateway_error_codes"),
+        ("error_statuses", "error_statuses"),
+        ("security", "security"),
+        ("security_schemes", "security_schemes"),
+    ]:
+        assert passed[name] == f"local.{local}", name
+
+
+def test_rendered_document_has_every_route_of_the_design() -> None:
+    document = build_document()
+    operations = {
+        (method.upper(), path): spec["operationId"]
+        for path, item in document["paths"].items()
+        for method, spec in item.items()
+    }
+    assert operations == {
+        ("POST", "/import"): "createImport",
+        ("GET", "/import/{import_id}"): "getImport",
+        ("DELETE", "/import/{import_id}"): "abortImport",
+        ("POST", "/import/{import_id}/parts"): "signParts",
+        ("GET", "/import/{import_id}/parts"): "listParts",
+        ("POST", "/import/{import_id}/complete"): "completeImport",
+    }
+    for path, item in document["paths"].items():
+        for method, spec in item.items():
+            assert spec["security"] == [{"sigv4": []}], (method, path)
+            body = "requestBody" in spec
+            assert spec["x-amazon-apigateway-request-validator"] == (
+                "body" if body else "parameters"
+            )
+    validators = document["x-amazon-apigateway-request-validators"]
+    assert validators["parameters"] == {
+        "validateRequestBody": False,
+        "validateRequestParameters": True,
+    }
+    responses = document["x-amazon-apigateway-gateway-responses"]
+    assert set(responses) == set(gateway_error_codes())
+    for response_type, code in gateway_error_codes().items():
+        template = responses[response_type]["responseTemplates"]["application/json"]
+        assert template == (
+            f'{{"error":{{"code":"{code}","message":$context.error.messageString}}}}'
+        )
 
 
 def test_routes_a_request_under_the_stage_to_the_lambda(
@@ -369,7 +410,13 @@ def test_path_parameters_are_matched_and_decoded(gateway: LocalGateway, fake: Fa
         pytest.param("POST", "/v1/imports", id="unknown-path"),
         pytest.param("POST", "/v1/import/a/b", id="parameter-spans-segments"),
         pytest.param("GET", "/v1/import", id="undefined-method"),
-        pytest.param("DELETE", "/v1/import/abc", id="undefined-method-on-template"),
+        pytest.param("PUT", "/v1/import/abc", id="undefined-method-on-template"),
+        pytest.param("GET", "/v1/import/abc/complete", id="undefined-method-on-nested-template"),
+        pytest.param("DELETE", "/v1/import/abc/parts", id="delete-on-parts"),
+        pytest.param("POST", "/v1/import/abc/part", id="unknown-nested-path"),
+        pytest.param("POST", "/v1/import/abc/parts/1", id="deeper-than-any-route"),
+        pytest.param("GET", "/v1/import//parts", id="empty-path-parameter"),
+        pytest.param("GET", "/v1/Import/abc", id="paths-are-case-sensitive"),
     ],
 )
 def test_unroutable_requests_get_missing_authentication_token(
@@ -581,6 +628,7 @@ def test_access_log_has_one_line_per_request(
 
 def test_auth_note_names_the_requirement_it_does_not_enforce(gateway: LocalGateway) -> None:
     assert "NOT enforced locally" in gateway.auth_note
+    assert "derived from the request without verification" in gateway.auth_note
     assert "POST /import requires sigv4 (awsSigv4)" in gateway.auth_note
     assert "GET /import/{import_id} requires sigv4 (awsSigv4)" in gateway.auth_note
 
@@ -634,6 +682,322 @@ def test_http_body_over_the_limit_is_refused(gateway: LocalGateway, fake: FakeLa
     assert fake.calls == []
 
 
+# --- the multipart routes ----------------------------------------------------------------------
+
+CRC = "AAAAAAAAAAA="  # a well-formed base64 CRC-64/NVME
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "resource", "body"),
+    [
+        pytest.param("GET", "/v1/import/abc123", "/import/{import_id}", None, id="get-import"),
+        pytest.param("DELETE", "/v1/import/abc123", "/import/{import_id}", None, id="abort"),
+        pytest.param(
+            "POST",
+            "/v1/import/abc123/parts",
+            "/import/{import_id}/parts",
+            {"part_numbers": [2, 3]},
+            id="sign-parts",
+        ),
+        pytest.param(
+            "GET", "/v1/import/abc123/parts", "/import/{import_id}/parts", None, id="list-parts"
+        ),
+        pytest.param(
+            "POST",
+            "/v1/import/abc123/complete",
+            "/import/{import_id}/complete",
+            {"parts": [{"part_number": 1, "etag": '"e1"'}], "checksum_crc64nvme": CRC},
+            id="complete",
+        ),
+    ],
+)
+def test_import_routes_reach_the_lambda_with_their_path_parameter(  # noqa: PLR0917
+    gateway: LocalGateway, fake: FakeLambda, method: str, path: str, resource: str, body: object
+) -> None:
+    data = None if body is None else json.dumps(body).encode()
+    headers = {} if data is None else {"Content-Type": "application/json"}
+
+    response = gateway.handle(method, path, headers, body=data or b"")
+
+    assert response.status == 201  # whatever the Lambda answers
+    event = fake.event
+    assert event["httpMethod"] == method
+    assert event["resource"] == resource
+    assert event["requestContext"]["resourcePath"] == resource
+    assert event["path"] == path.removeprefix("/v1")
+    assert event["requestContext"]["path"] == path
+    assert event["pathParameters"] == {"import_id": "abc123"}
+    if data is None:
+        assert event["body"] is None
+        assert event["headers"] is None
+    else:
+        assert json.loads(event["body"]) == body
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        pytest.param("parts", {"part_numbers": []}, id="parts-empty-list"),
+        pytest.param("parts", {"part_numbers": [0]}, id="part-number-zero"),
+        pytest.param("parts", {"part_numbers": [10001]}, id="part-number-over-10000"),
+        pytest.param("parts", {"part_numbers": ["1"]}, id="part-number-string"),
+        pytest.param("parts", {"part_numbers": list(range(1, 102))}, id="over-100-parts"),
+        pytest.param("parts", {"part_numbers": [1], "size": 5}, id="parts-unknown-field"),
+        pytest.param("parts", {"parts": [{"checksum_crc64nvme": CRC}]}, id="part-without-number"),
+        pytest.param(
+            "parts",
+            {"parts": [{"part_number": 1, "checksum_crc64nvme": "AAAA"}]},
+            id="part-checksum-pattern",
+        ),
+        pytest.param(
+            "parts", {"parts": [{"part_number": 1, "etag": "x"}]}, id="part-unknown-field"
+        ),
+        pytest.param("complete", {}, id="complete-without-parts"),
+        pytest.param("complete", {"parts": []}, id="complete-empty-parts"),
+        pytest.param("complete", {"parts": [{"part_number": 1}]}, id="complete-without-etag"),
+        pytest.param(
+            "complete", {"parts": [{"part_number": 1, "etag": ""}]}, id="complete-empty-etag"
+        ),
+        pytest.param(
+            "complete",
+            {"parts": [{"part_number": 1, "etag": "x"}], "checksum_crc64nvme": "x"},
+            id="complete-checksum-pattern",
+        ),
+        pytest.param("complete", b"[", id="complete-malformed-json"),
+    ],
+)
+def test_validator_checks_the_multipart_request_models(
+    gateway: LocalGateway, fake: FakeLambda, path: str, body: object
+) -> None:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+
+    response = gateway.handle(
+        "POST", f"/v1/import/abc/{path}", {"Content-Type": "application/json"}, body=data
+    )
+
+    assert_gateway_error(response, 400, "InvalidBody", "Invalid request body")
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"size": 31, "multipart": "yes"}, id="multipart-not-boolean"),
+        pytest.param({"size": 31, "part_size": 1024}, id="part-size-under-5-mib"),
+        pytest.param({"size": 31, "part_size": 5 * 2**30 + 1}, id="part-size-over-5-gib"),
+        pytest.param({"size": 31, "checksum_algorithm": "CRC32"}, id="other-algorithm"),
+        pytest.param({"size": 31, "checksum_crc64nvme": "AAAA"}, id="crc-pattern"),
+    ],
+)
+def test_validator_checks_the_multipart_import_fields(
+    gateway: LocalGateway, fake: FakeLambda, body: object
+) -> None:
+    assert_gateway_error(post_import(gateway, body), 400, "InvalidBody", "Invalid request body")
+    assert fake.calls == []
+
+
+def test_multipart_import_fields_pass_the_validator(
+    gateway: LocalGateway, fake: FakeLambda
+) -> None:
+    body = {
+        "size": 64 * 2**20,
+        "multipart": True,
+        "part_size": 8 * 2**20,
+        "checksum_algorithm": "CRC64NVME",
+        "checksum_crc64nvme": CRC,
+    }
+
+    assert post_import(gateway, body).status == 201
+    assert json.loads(fake.event["body"]) == body
+
+
+def test_routes_without_a_model_validate_no_body(gateway: LocalGateway, fake: FakeLambda) -> None:
+    # The "parameters" validator checks parameters only: a body on GET or DELETE passes as is.
+    response = gateway.handle(
+        "DELETE", "/v1/import/abc", {"Content-Type": "application/json"}, body=b"not json"
+    )
+
+    assert response.status == 201
+    assert fake.event["body"] == "not json"
+
+
+def test_missing_required_parameters_are_refused(fake: FakeLambda) -> None:
+    document = build_document()
+    operation = document["paths"]["/import/{import_id}/parts"]["get"]
+    operation["parameters"] = [
+        *operation["parameters"],
+        {"name": "X-Tenant", "in": "header", "required": True, "schema": {"type": "string"}},
+        {"name": "page", "in": "query", "required": True, "schema": {"type": "string"}},
+        {"name": "sort", "in": "query", "required": False, "schema": {"type": "string"}},
+    ]
+    gateway = LocalGateway(document, STAGE, fake)
+
+    refused = gateway.handle("GET", "/v1/import/abc/parts", query="sort=asc")
+    accepted = gateway.handle("GET", "/v1/import/abc/parts", {"x-tenant": "t"}, query="page=2")
+
+    assert_gateway_error(
+        refused, 400, "InvalidParameters", "Missing required request parameters: [X-Tenant, page]"
+    )
+    assert accepted.status == 201
+    assert fake.event["queryStringParameters"] == {"page": "2"}
+
+
+# --- caller identity, derived without verification ---------------------------------------------
+
+SIGV4_EMPTY_IDENTITY = {
+    "accountId": None,
+    "caller": None,
+    "user": None,
+    "userArn": None,
+    "accessKey": None,
+}
+
+
+def sigv4_authorization(access_key: str) -> str:
+    return (
+        f"AWS4-HMAC-SHA256 Credential={access_key}/20261125/us-east-1/execute-api/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64
+    )
+
+
+def jwt(claims: dict[str, Any]) -> str:
+    def segment(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{segment({'alg': 'RS256', 'kid': 'k'})}.{segment(claims)}.c2lnbmF0dXJl"
+
+
+def identity_of(event: dict[str, Any]) -> dict[str, Any]:
+    identity = event["requestContext"]["identity"]
+    return {name: identity[name] for name in SIGV4_EMPTY_IDENTITY}
+
+
+def test_sigv4_identity_is_the_access_key_of_the_authorization_header(
+    gateway: LocalGateway, fake: FakeLambda
+) -> None:
+    gateway.handle("GET", "/v1/import/abc", {"Authorization": sigv4_authorization("AKIAAAAA1")})
+    gateway.handle("GET", "/v1/import/abc", {"authorization": sigv4_authorization("AKIABBBB2")})
+
+    first, second = (identity_of(event) for event, _ in fake.calls)
+    assert first == {
+        "accountId": "123456789012",
+        "caller": "AKIAAAAA1",
+        "user": "AKIAAAAA1",
+        "userArn": "arn:aws:iam::123456789012:user/AKIAAAAA1",
+        "accessKey": "AKIAAAAA1",
+    }
+    assert second["userArn"] == "arn:aws:iam::123456789012:user/AKIABBBB2"
+    assert "authorizer" not in fake.calls[0][0]["requestContext"]
+
+
+def test_signature_of_a_real_sigv4_client_yields_its_access_key(
+    gateway: LocalGateway, fake: FakeLambda
+) -> None:
+    from localdev.consumer import Sigv4Key  # noqa: PLC0415 (botocore only for this test)
+
+    headers = Sigv4Key("AKIDEXAMPLE", "secret").sign(
+        "GET", "http://127.0.0.1/v1/import/abc", {}, b""
+    )
+
+    gateway.handle("GET", "/v1/import/abc", headers)
+
+    assert identity_of(fake.event)["accessKey"] == "AKIDEXAMPLE"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="no-authorization"),
+        pytest.param({"Authorization": "Bearer abc"}, id="not-sigv4"),
+        pytest.param({"Authorization": "AWS4-HMAC-SHA256 Signature=00"}, id="no-credential"),
+        pytest.param({"Authorization": sigv4_authorization("../../x")}, id="not-a-key-id"),
+    ],
+)
+def test_sigv4_without_a_readable_credential_is_the_local_user(
+    gateway: LocalGateway, fake: FakeLambda, headers: dict[str, str]
+) -> None:
+    gateway.handle("GET", "/v1/import/abc", headers)
+
+    assert identity_of(fake.event) == {
+        "accountId": "123456789012",
+        "caller": "local",
+        "user": "local",
+        "userArn": "arn:aws:iam::123456789012:user/local",
+        "accessKey": None,
+    }
+
+
+def test_cognito_claims_are_the_unverified_jwt_payload(fake: FakeLambda) -> None:
+    gateway = LocalGateway(build_document(authorization_type="COGNITO_USER_POOLS"), STAGE, fake)
+    claims = {
+        "sub": "3f1c-user",
+        "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x",
+        "email_verified": True,
+        "auth_time": 1764072000,
+        "cognito:groups": ["admin", "ops"],
+    }
+
+    gateway.handle("GET", "/v1/import/abc", {"Authorization": f"Bearer {jwt(claims)}"})
+    gateway.handle("GET", "/v1/import/abc", {"Authorization": jwt({"sub": "other"})})
+
+    first, second = (event["requestContext"] for event, _ in fake.calls)
+    # API Gateway hands a REST integration every claim as a string.
+    assert first["authorizer"] == {
+        "claims": {
+            "sub": "3f1c-user",
+            "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x",
+            "email_verified": "true",
+            "auth_time": "1764072000",
+            "cognito:groups": '["admin","ops"]',
+        }
+    }
+    assert second["authorizer"] == {"claims": {"sub": "other"}}
+    assert first["identity"]["userArn"] is None
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="no-authorization"),
+        pytest.param({"Authorization": "Bearer not-a-jwt"}, id="not-a-jwt"),
+        pytest.param({"Authorization": "Bearer a.!!!.c"}, id="payload-not-base64"),
+        pytest.param({"Authorization": "a.W10.c"}, id="payload-not-an-object"),
+    ],
+)
+def test_cognito_without_a_readable_token_is_the_local_user(
+    fake: FakeLambda, headers: dict[str, str]
+) -> None:
+    gateway = LocalGateway(build_document(authorization_type="COGNITO_USER_POOLS"), STAGE, fake)
+
+    gateway.handle("GET", "/v1/import/abc", headers)
+
+    assert fake.event["requestContext"]["authorizer"] == {
+        "claims": {"sub": "local-user", "iss": "local"}
+    }
+
+
+def test_custom_principal_is_the_identity_source_header(fake: FakeLambda) -> None:
+    gateway = LocalGateway(build_document(authorization_type="CUSTOM"), STAGE, fake)
+
+    gateway.handle("GET", "/v1/import/abc", {CALLER_HEADER.lower(): "tenant-7"})
+    gateway.handle("GET", "/v1/import/abc", {"Authorization": "tenant-8"})
+
+    first, second = (event["requestContext"]["authorizer"] for event, _ in fake.calls)
+    assert first == {"principalId": "tenant-7"}
+    assert second == {"principalId": "local-user"}  # not the identity source: ignored
+
+
+def test_no_security_means_no_identity(fake: FakeLambda) -> None:
+    gateway = LocalGateway(build_document(authorization_type="NONE"), STAGE, fake)
+
+    gateway.handle("GET", "/v1/import/abc", {"Authorization": sigv4_authorization("AKIAAAAA1")})
+
+    context = fake.event["requestContext"]
+    assert identity_of(fake.event) == SIGV4_EMPTY_IDENTITY
+    assert "authorizer" not in context
+    assert "no authorization" in gateway.auth_note
+
+
 # --- the real signer behind the gateway ------------------------------------------------------
 
 SIGNER_ENV = {
@@ -642,6 +1006,9 @@ SIGNER_ENV = {
     "ALLOWED_CONTENT_TYPES": "text/csv,application/json",
     "MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
     "URL_EXPIRY_SECONDS": "900",
+    "MULTIPART_ENABLED": "true",
+    "MULTIPART_THRESHOLD_BYTES": str(5 * 2**20),
+    "CALLER_ISOLATION": "iam",
     "AWS_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -672,20 +1039,46 @@ def schema(name: str) -> Draft4Validator:
 
 def test_real_signer_signs_through_the_gateway(signer: Invoke) -> None:
     gateway = LocalGateway(build_document(), STAGE, signer)
+    alice = {"Authorization": sigv4_authorization("AKIAALICE0000001")}
 
-    response = post_import(gateway, {"size": 31, "content_type": "text/csv"})
+    response = post_import(gateway, {"size": 31, "content_type": "text/csv"}, **alice)
 
     assert response.status == 201, response.body
     assert response.header("Cache-Control") == "no-store"
     answer = response.json()
     schema("ImportResponse").validate(answer)
     assert answer["bucket"] == "signed-import-local"
-    assert answer["key"] == f"imports/{answer['import_id']}"
-    assert answer["upload"]["headers"] == {"Content-Type": "text/csv", "Content-Length": "31"}
+    assert re.fullmatch(rf"imports/[a-z2-7]{{26}}/{re.escape(answer['import_id'])}", answer["key"])
+    assert answer["upload"]["headers"] == {
+        "Content-Type": "text/csv",
+        "Content-Length": "31",
+        "If-None-Match": "*",
+    }
     assert answer["upload_url"] == answer["upload"]["url"]
     assert urlsplit(answer["upload_url"]).netloc.startswith("signed-import-local.s3.")
     expires_at = datetime.strptime(answer["expires_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert 0 < (expires_at - datetime.now(UTC)).total_seconds() <= 900
+
+
+def test_real_signer_isolates_callers_by_the_derived_identity(signer: Invoke) -> None:
+    gateway = LocalGateway(build_document(), STAGE, signer)
+    alice = {"Authorization": sigv4_authorization("AKIAALICE0000001")}
+    bob = {"Authorization": sigv4_authorization("AKIABOB000000002")}
+
+    keys = [
+        post_import(gateway, VALID_BODY, **caller).json()["key"] for caller in (alice, alice, bob)
+    ]
+    import_id = keys[0].rsplit("/", 1)[1]
+    foreign = gateway.handle("GET", f"/v1/import/{import_id}", bob)
+    malformed = gateway.handle("GET", "/v1/import/not-an-import-id", alice)
+
+    partitions = [key.split("/")[1] for key in keys]
+    assert partitions[0] == partitions[1] != partitions[2]
+    for response in (foreign, malformed):
+        assert response.status == 404
+        assert response.json() == {
+            "error": {"code": "NotFound", "message": "no import with this id"}
+        }
 
 
 def test_lambda_refusals_pass_through_unchanged(signer: Invoke) -> None:

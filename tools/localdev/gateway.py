@@ -1,9 +1,23 @@
 """A local stand-in for the module's API Gateway REST API, like `sam local start-api` for SAM.
 
 It is driven by the rendered OpenAPI document (the `openapi_document` output), so local requests
-meet the same routes, request validator and gateway responses as the deployed stage, and the
-Lambda handler receives the REST (v1) proxy event API Gateway would send it. Authorization is
-not enforced here: `LocalGateway.auth_note` says what the deployed API requires instead.
+meet the same routes, request validators and gateway responses as the deployed stage, and the
+Lambda handler receives the REST (v1) proxy event API Gateway would send it.
+
+Authorization is not enforced here (`LocalGateway.auth_note` says what the deployed API requires
+instead), but the event carries a caller identity where API Gateway would put one, derived from
+the request without verifying anything, so that per-caller behaviour can be exercised locally:
+
+- sigv4 (`awsSigv4`): `requestContext.identity` names the IAM user
+  `arn:aws:iam::123456789012:user/<access key id>`, the key id taken from the
+  `Authorization: AWS4-HMAC-SHA256 Credential=<AKID>/...` header; without one, the user `local`.
+- cognito_user_pools: `requestContext.authorizer.claims` is the payload of the JWT in the
+  `Authorization` header (`Bearer ` optional; the signature is not checked), every value a
+  string as API Gateway passes them; without a readable token, `{"sub": "local-user",
+  "iss": "local"}`.
+- custom (Lambda authorizer): `requestContext.authorizer.principalId` is the value of the
+  identity-source header, as if the authorizer had returned it; without one, `local-user`.
+- no security: no identity, as API Gateway sends it.
 """
 
 from __future__ import annotations
@@ -42,6 +56,7 @@ API_ID = "local"
 _DEFAULT_STATUS = {
     "BAD_REQUEST_BODY": 400,
     "MISSING_AUTHENTICATION_TOKEN": 403,
+    "BAD_REQUEST_PARAMETERS": 400,
     "REQUEST_TOO_LARGE": 413,
     "INTEGRATION_TIMEOUT": 504,
     "DEFAULT_5XX": 502,  # a failed or malformed Lambda proxy response
@@ -59,6 +74,13 @@ _PROXY_RESPONSE_KEYS = frozenset(
 )
 # API Gateway frames the response itself; the Lambda's values for these would corrupt it.
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+# The access key id of a SigV4 Authorization header (the signature itself is not checked).
+_SIGV4_CREDENTIAL = re.compile(r"AWS4-HMAC-SHA256\s+Credential=([A-Za-z0-9]+)/")
+_BEARER = re.compile(r"bearer\s+", re.IGNORECASE)
+_HEADER_SOURCE = re.compile(r"method\.request\.header\.([^,\s]+)")
+LOCAL_IAM_USER = "local"
+LOCAL_PRINCIPAL = "local-user"
+LOCAL_CLAIMS = {"sub": LOCAL_PRINCIPAL, "iss": "local"}
 
 
 @dataclass(frozen=True)
@@ -94,10 +116,21 @@ class LambdaContext:
 
 
 @dataclass(frozen=True)
+class _Authorizer:
+    """Which identity API Gateway would put in the event after authorizing the operation."""
+
+    kind: str  # "sigv4", "cognito", "custom" or "none"
+    header: str = "Authorization"  # where the credential (or identity source) is read from
+
+
+@dataclass(frozen=True)
 class _Operation:
     security: list[dict[str, list[str]]]
     timeout_ms: int
     body_validator: Draft4Validator | None  # set when a validator checks the JSON body
+    authorizer: _Authorizer
+    # (location, name) of each required header or query parameter, when a validator checks them
+    required_parameters: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,21 +199,47 @@ def _compile_template(template: str) -> tuple[re.Pattern[str], tuple[str, ...], 
     return re.compile("/" + "/".join(parts)), tuple(names), tuple(rank)
 
 
-def _body_validator(
+def _request_validator(
     document: Mapping[str, Any], operation: Mapping[str, Any]
-) -> Draft4Validator | None:
+) -> Mapping[str, Any]:
+    """The operation's request validator (or the document's default); {} when there is none."""
     validators = document.get("x-amazon-apigateway-request-validators", {})
     name = operation.get(
         "x-amazon-apigateway-request-validator",
         document.get("x-amazon-apigateway-request-validator"),
     )
     if name is None:
-        return None
+        return {}
     if name not in validators:
         raise ValueError(f"request validator {name!r} is not defined in the document")
+    validator: Mapping[str, Any] = validators[name]
+    return validator
+
+
+def _required_parameters(
+    validator: Mapping[str, Any], path_item: Mapping[str, Any], operation: Mapping[str, Any]
+) -> tuple[tuple[str, str], ...]:
+    """Required header and query parameters (path parameters are required by routing itself);
+    operation-level parameters override path-level ones of the same name and location."""
+    if not validator.get("validateRequestParameters"):
+        return ()
+    declared = {
+        (p.get("in"), p.get("name")): bool(p.get("required"))
+        for p in (*path_item.get("parameters", []), *operation.get("parameters", []))
+    }
+    return tuple(
+        (str(where), str(name))
+        for (where, name), required in declared.items()
+        if required and where in ("header", "query")
+    )
+
+
+def _body_validator(
+    document: Mapping[str, Any], validator: Mapping[str, Any], operation: Mapping[str, Any]
+) -> Draft4Validator | None:
     content = operation.get("requestBody", {}).get("content", {})
     schema = content.get("application/json", {}).get("schema")
-    if not validators[name].get("validateRequestBody") or schema is None:
+    if not validator.get("validateRequestBody") or schema is None:
         return None
     # `#/components/...` refs resolve against the root schema: give it the components. Draft 4
     # ignores the siblings of a root `$ref`, so the extra key never becomes a constraint.
@@ -189,16 +248,94 @@ def _body_validator(
     return Draft4Validator(root)
 
 
-def _operation(document: Mapping[str, Any], where: str, spec: Mapping[str, Any]) -> _Operation:
+def _authorizer(
+    security: list[dict[str, list[str]]], schemes: Mapping[str, Any], where: str
+) -> _Authorizer:
+    """The authorizer API Gateway would run: a method has one, its first security scheme."""
+    names = [name for requirement in security for name in requirement]
+    if not names:
+        return _Authorizer("none")
+    if names[0] not in schemes:
+        raise ValueError(f"{where}: security scheme {names[0]!r} is not defined in the document")
+    scheme: Mapping[str, Any] = schemes[names[0]]
+    authorizer: Mapping[str, Any] = scheme.get("x-amazon-apigateway-authorizer", {})
+    kind = str(scheme.get("x-amazon-apigateway-authtype", authorizer.get("type", ""))).lower()
+    if kind == "awssigv4":
+        return _Authorizer("sigv4")
+    if kind == "cognito_user_pools":
+        return _Authorizer("cognito")
+    if kind in ("custom", "token", "request"):
+        source = _HEADER_SOURCE.search(str(authorizer.get("identitySource", "")))
+        if source is not None:
+            return _Authorizer("custom", source.group(1))
+        header = scheme.get("name") if scheme.get("in") == "header" else None
+        return _Authorizer("custom", str(header or "Authorization"))
+    return _Authorizer("none")  # e.g. an API key requirement: no authorizer, no identity
+
+
+def _operation(
+    document: Mapping[str, Any],
+    where: str,
+    path_item: Mapping[str, Any],
+    spec: Mapping[str, Any],
+) -> _Operation:
     integration = spec.get("x-amazon-apigateway-integration", {})
     kind = str(integration.get("type", "")).lower()
     if kind != "aws_proxy":
         raise ValueError(f"{where}: only aws_proxy integrations are emulated, not {kind!r}")
+    security = spec.get("security", document.get("security", []))
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    validator = _request_validator(document, spec)
     return _Operation(
-        security=spec.get("security", document.get("security", [])),
+        security=security,
         timeout_ms=int(integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS)),
-        body_validator=_body_validator(document, spec),
+        body_validator=_body_validator(document, validator, spec),
+        authorizer=_authorizer(security, schemes, where),
+        required_parameters=_required_parameters(validator, path_item, spec),
     )
+
+
+def _claim_text(value: object) -> str:
+    """A claim as API Gateway passes it to a REST proxy integration: always a string."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _jwt_claims(authorization: str | None) -> dict[str, str] | None:
+    """The payload of an (unverified) JWT, `Bearer ` prefix optional; None if unreadable."""
+    if not authorization:
+        return None
+    token = _BEARER.sub("", authorization.strip(), count=1)
+    segments = token.split(".")
+    if len(segments) != 3:
+        return None
+    payload = segments[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, binascii.Error):  # UnicodeDecodeError is a ValueError
+        return None
+    if not isinstance(claims, dict):
+        return None
+    return {str(name): _claim_text(value) for name, value in claims.items()}
+
+
+def _iam_identity(authorization: str | None) -> dict[str, str | None]:
+    """The identity fields API Gateway fills for a SigV4-authorized IAM user."""
+    match = _SIGV4_CREDENTIAL.search(authorization or "")
+    access_key = match.group(1) if match else None
+    user = access_key or LOCAL_IAM_USER
+    return {
+        "accountId": ACCOUNT_ID,
+        "caller": user,
+        "user": user,
+        "userArn": f"arn:aws:iam::{ACCOUNT_ID}:user/{user}",
+        "accessKey": access_key,
+    }
 
 
 def _describe_security(security: list[dict[str, list[str]]], schemes: Mapping[str, Any]) -> str:
@@ -310,14 +447,19 @@ class LocalGateway:
             for key, spec in item.items():
                 method = "ANY" if key == _ANY_METHOD else key.upper()
                 if key in _HTTP_METHODS or key == _ANY_METHOD:
-                    operations[method] = _operation(document, f"{method} {template}", spec)
+                    where = f"{method} {template}"
+                    operations[method] = _operation(document, where, item, spec)
                     security = _describe_security(operations[method].security, schemes)
                     requirements.append(f"{method} {template} requires {security}")
             routes.append((rank, _Route(template, pattern, parameters, operations)))
         self._routes = [route for _, route in sorted(routes, key=lambda entry: entry[0])]
         self.auth_note = (
             "Authorization is NOT enforced locally (no SigV4, Cognito or Lambda authorizer "
-            "checks); in AWS " + "; ".join(requirements or ["no method is defined"]) + "."
+            "checks): the caller identity in the Lambda event is derived from the request "
+            "without verification (the SigV4 access key id, the JWT's claims, or the identity "
+            "source header; a fixed local caller without one). In AWS "
+            + "; ".join(requirements or ["no method is defined"])
+            + "."
         )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -409,11 +551,25 @@ class LocalGateway:
                 "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", request
             )
         route, operation, resource_path, path_parameters = found
+        missing = self._missing_parameters(operation, request)
+        if missing:
+            message = f"Missing required request parameters: [{', '.join(missing)}]"
+            return self._gateway_response("BAD_REQUEST_PARAMETERS", message, request)
         validator = operation.body_validator
         if validator is not None and not self._body_is_valid(validator, request):
             return self._gateway_response("BAD_REQUEST_BODY", "Invalid request body", request)
-        event = self._proxy_event(request, route, resource_path, path_parameters)
+        event = self._proxy_event(request, route, operation, resource_path, path_parameters)
         return self._integrate(operation, event, request)
+
+    @staticmethod
+    def _missing_parameters(operation: _Operation, request: _Request) -> list[str]:
+        query = {name for name, _ in parse_qsl(request.query, keep_blank_values=True)}
+        return [
+            name
+            for where, name in operation.required_parameters
+            if (where == "header" and request.header(name.lower()) is None)
+            or (where == "query" and name not in query)
+        ]
 
     def _find(self, request: _Request) -> tuple[_Route, _Operation, str, dict[str, str]] | None:
         """The route and operation for the request, its path without the stage, and its path
@@ -458,6 +614,7 @@ class LocalGateway:
         self,
         request: _Request,
         route: _Route,
+        operation: _Operation,
         resource_path: str,
         path_parameters: dict[str, str],
     ) -> dict[str, Any]:
@@ -479,6 +636,40 @@ class LocalGateway:
             else:
                 body = request.body.decode("utf-8", errors="replace")
         now = datetime.now(UTC)
+        identity: dict[str, str | None] = {
+            "sourceIp": request.source_ip,
+            "userAgent": request.header("user-agent"),
+            "accountId": None,
+            "caller": None,
+            "user": None,
+            "userArn": None,
+            "accessKey": None,
+            "cognitoIdentityId": None,
+            "cognitoIdentityPoolId": None,
+            "cognitoAuthenticationType": None,
+            "cognitoAuthenticationProvider": None,
+        }
+        context: dict[str, Any] = {
+            "accountId": ACCOUNT_ID,
+            "apiId": API_ID,
+            "stage": self.stage,
+            "resourcePath": route.template,
+            "httpMethod": request.method,
+            "path": f"/{self.stage}{resource_path}",
+            "protocol": "HTTP/1.1",
+            "requestId": request.request_id,
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "identity": identity,
+        }
+        authorizer = operation.authorizer
+        credential = request.header(authorizer.header.lower())
+        if authorizer.kind == "sigv4":
+            identity.update(_iam_identity(credential))
+        elif authorizer.kind == "cognito":
+            context["authorizer"] = {"claims": _jwt_claims(credential) or dict(LOCAL_CLAIMS)}
+        elif authorizer.kind == "custom":
+            context["authorizer"] = {"principalId": credential or LOCAL_PRINCIPAL}
         return {
             "resource": route.template,
             "path": resource_path,
@@ -489,31 +680,7 @@ class LocalGateway:
             "multiValueQueryStringParameters": query or None,
             "pathParameters": path_parameters or None,
             "stageVariables": None,
-            "requestContext": {
-                "accountId": ACCOUNT_ID,
-                "apiId": API_ID,
-                "stage": self.stage,
-                "resourcePath": route.template,
-                "httpMethod": request.method,
-                "path": f"/{self.stage}{resource_path}",
-                "protocol": "HTTP/1.1",
-                "requestId": request.request_id,
-                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "requestTimeEpoch": int(now.timestamp() * 1000),
-                "identity": {
-                    "sourceIp": request.source_ip,
-                    "userAgent": request.header("user-agent"),
-                    "accountId": None,
-                    "caller": None,
-                    "user": None,
-                    "userArn": None,
-                    "accessKey": None,
-                    "cognitoIdentityId": None,
-                    "cognitoIdentityPoolId": None,
-                    "cognitoAuthenticationType": None,
-                    "cognitoAuthenticationProvider": None,
-                },
-            },
+            "requestContext": context,
             "body": body,
             "isBase64Encoded": is_base64,
         }
