@@ -7,6 +7,11 @@ imports it anew after the environment and `mock_aws()` are in place.
 from __future__ import annotations
 
 import os
+
+# Before botocore is imported: sign as in Lambda, whose runtime has no awscrt (the dev group
+# installs it for the local consumer's CRC-64/NVME, and botocore would then presign through CRT).
+os.environ.setdefault("BOTO_DISABLE_CRT", "true")
+
 import sys
 from collections.abc import Iterator
 from pathlib import Path
