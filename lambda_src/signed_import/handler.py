@@ -64,6 +64,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         route = _route(event)
         partition = caller_partition(event, SETTINGS.caller_isolation)
+        if partition:
+            log["caller"] = partition
         status, body = route(Call(event, SETTINGS, S3, partition, log))
         response = json_response(status, body)
         log["outcome"] = "ok"

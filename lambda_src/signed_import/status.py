@@ -6,6 +6,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from .config import MAX_EXPIRY_SECONDS
 from .errors import ClientError
 from .multipart import plan_of
 from .routing import NOT_FOUND, Call, require_multipart, target
@@ -38,8 +39,9 @@ def import_status(call: Call) -> tuple[int, dict[str, Any]]:
         }
     if not found.decoded.multipart:
         # Nothing stored: pending while its URL may still be used, unknown afterwards.
-        expires_at = found.decoded.expires_at
-        if time.time() > expires_at + CLOCK_SLACK_SECONDS:
+        expires_at, now = found.decoded.expires_at, time.time()
+        # An expiry no URL could have had (later than the longest lifetime) is a forged id.
+        if not now - CLOCK_SLACK_SECONDS <= expires_at <= now + MAX_EXPIRY_SECONDS:
             raise NOT_FOUND
         return 200, {
             **base,

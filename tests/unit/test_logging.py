@@ -11,6 +11,7 @@ import pytest
 from .helpers import (
     CSV_BYTES,
     MAX_UPLOAD_BYTES,
+    LoadSigner,
     Response,
     Signer,
     make_event,
@@ -155,3 +156,36 @@ def test_the_signer_never_logs_the_url_even_at_debug(
         text = rendered(record)
         assert response.url not in text
         assert "X-Amz-Signature" not in text
+
+
+def test_multipart_routes_log_one_line_each_and_no_url(
+    load_signer: LoadSigner, caplog: pytest.LogCaptureFixture
+) -> None:
+    signer = load_signer(
+        MULTIPART_ENABLED="true",
+        MULTIPART_THRESHOLD_BYTES=str(5 * 1024**2),
+        MAX_UPLOAD_BYTES=str(1024**3),
+    )
+    caplog.set_level(logging.DEBUG)
+
+    created = signer.invoke({"size": 20 * 1024**2, "part_size": 5 * 1024**2})
+    import_id = created.body["import_id"]
+    signed = signer.route("POST", "/import/{import_id}/parts", import_id, {"part_numbers": [4]})
+    signer.route("GET", "/import/{import_id}/parts", import_id)
+    signer.route("DELETE", "/import/{import_id}", import_id)
+
+    lines = request_lines(caplog)
+    assert [(vars(r)["resource"], vars(r)["status"]) for r in lines] == [
+        ("/import", 201),
+        ("/import/{import_id}/parts", 200),
+        ("/import/{import_id}/parts", 200),
+        ("/import/{import_id}", 204),
+    ]
+    assert all(vars(r)["import_id"] == import_id for r in lines)
+    assert vars(lines[0])["part_count"] == 4
+    assert vars(lines[1])["parts_signed"] == 1
+    urls = [p["url"] for p in created.upload["parts"]] + [signed.body["parts"][0]["url"]]
+    for record in caplog.records:
+        text = rendered(record)
+        for url in urls:
+            assert query(url)["X-Amz-Signature"] not in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import sys
 import time
 from types import SimpleNamespace
@@ -82,3 +83,28 @@ def test_unknown_route_and_method(signer: Signer) -> None:
         "POST",
     )
     assert signer.route("GET", "/imports/{import_id}", "x").status == 404
+
+
+def test_an_id_with_an_expiry_no_url_could_have_is_unknown(signer: Signer) -> None:
+    """Ids are not secret MACs: one forged with a far-future expiry must not read as pending."""
+    keys = sys.modules["signed_import.keys"]
+    forged = keys.new_single_id(int(time.time()) + 30 * 86400).encode("")
+
+    response = signer.route("GET", IMPORT_ID, forged)
+
+    assert (response.status, response.error_code) == (404, "NotFound")
+    genuine = keys.new_single_id(int(time.time()) + URL_EXPIRY_SECONDS).encode("")
+    assert signer.route("GET", IMPORT_ID, genuine).body["status"] == "pending"
+
+
+def test_single_put_can_declare_a_crc64nvme_instead(signer: Signer, secret_key: str) -> None:
+    crc = base64.b64encode(bytes(range(8))).decode()
+    created = signer.invoke(request_body(checksum_algorithm="CRC64NVME", checksum_crc64nvme=crc))
+
+    assert created.status == 201, created.body
+    assert created.upload_headers["x-amz-checksum-crc64nvme"] == crc
+    assert sigv4_accepts(created.url, created.upload_headers, secret_key)
+    other = {**created.upload_headers, "x-amz-checksum-crc64nvme": "A" * 11 + "="}
+    assert not sigv4_accepts(created.url, other, secret_key)
+    missing = signer.invoke(request_body(checksum_algorithm="CRC64NVME"))
+    assert (missing.status, missing.error_code) == (400, "MissingChecksum")
