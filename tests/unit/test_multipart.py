@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests  # type: ignore[import-untyped]  # no types-requests in the dev group
 
-from .helpers import BUCKET, KEY_PREFIX, LoadSigner, Response, Signer, sigv4_accepts
+from .helpers import (
+    BUCKET,
+    KEY_PREFIX,
+    LoadSigner,
+    Response,
+    Signer,
+    route_event,
+    sigv4_accepts,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import MultipartUploadTypeDef
@@ -554,3 +562,35 @@ def test_unknown_or_malformed_ids_are_404_on_every_route(mp: Signer, make_id: An
         response = mp.route(method, resource, import_id, body)
         assert response.status == 404, (method, resource, response.body)
         assert response.body == {"error": {"code": "NotFound", "message": "no import with this id"}}
+
+
+@pytest.mark.parametrize("resource", [PARTS, COMPLETE])
+@pytest.mark.parametrize(
+    ("overrides", "status", "code"),
+    [
+        pytest.param({"body": "{"}, 400, "MalformedJson", id="malformed-json"),
+        pytest.param({"body": "[1]"}, 400, "InvalidBody", id="not-an-object"),
+        pytest.param({"body": ""}, 400, "EmptyBody", id="empty"),
+        pytest.param({"body": None}, 400, "EmptyBody", id="no-body"),
+        pytest.param({"isBase64Encoded": True}, 400, "InvalidBody", id="base64"),
+        pytest.param(
+            {"headers": {"Content-Type": "text/plain"}}, 415, "UnsupportedMediaType", id="text"
+        ),
+        pytest.param({"body": "[" * 600_000 + "]" * 600_000}, 413, "BodyTooLarge", id="huge"),
+    ],
+)
+def test_bad_bodies_on_part_routes_write_nothing(
+    mp: Signer, resource: str, overrides: dict[str, Any], status: int, code: str
+) -> None:
+    created = create(mp, size=2 * PART, part_size=PART)
+    import_id, key = created.body["import_id"], created.body["key"]
+    event = route_event("POST", resource, import_id=import_id, body={"parts": []})
+    event.update(overrides)
+
+    response = mp.call(event)
+
+    assert (response.status, response.error_code) == (status, code), response.body
+    assert mp.s3.list_objects_v2(Bucket=BUCKET, Prefix=key)["KeyCount"] == 0
+    [upload] = uploads_for(mp, key)
+    held = mp.s3.list_parts(Bucket=BUCKET, Key=key, UploadId=upload["UploadId"])
+    assert held.get("Parts", []) == []
