@@ -1,8 +1,10 @@
 """End to end: a signature-verifying S3 (LocalStack) enforces what the signer signs.
 
 The signer is loaded exactly as Lambda runs it: from the deterministic zip, configured by
-environment. Each URL it issues is used once as declared (S3 stores exactly those bytes, type
-and metadata) and once tampered with (S3 refuses it and stores nothing).
+environment, called with API Gateway's proxy events (an IAM caller, isolation on). Each URL it
+issues is used once as declared (S3 stores exactly those bytes, type and metadata) and once
+tampered with (S3 refuses it and stores nothing). Multipart imports with CRC-64/NVME: every part
+URL binds its length and checksum, and S3 checks the whole object's CRC at completion.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from build_zip import build
-from localdev.consumer import sha256_b64
+from localdev.consumer import crc64nvme_b64, sha256_b64
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -41,6 +43,9 @@ REGION: Final = "eu-west-1"
 KEY_PREFIX = "imports/"
 EXPIRY_SECONDS = 60
 HTTP_TIMEOUT = 30
+MIB = 1024 * 1024
+PART_SIZE = 5 * MIB  # S3's smallest part
+CALLER_ARN = "arn:aws:iam::123456789012:user/e2e"
 
 DATA = b"order_id,amount,currency\n" + b"".join(
     f"{n},{n * 3}.{n % 100:02d},EUR\n".encode() for n in range(1, 200)
@@ -89,6 +94,9 @@ def signer(
         "ALLOWED_CONTENT_TYPES": "text/csv,application/json,application/octet-stream",
         "MAX_UPLOAD_BYTES": str(10 * 1024 * 1024),
         "URL_EXPIRY_SECONDS": str(EXPIRY_SECONDS),
+        "MULTIPART_ENABLED": "true",
+        "MULTIPART_THRESHOLD_BYTES": str(PART_SIZE),
+        "CALLER_ISOLATION": "iam",
         "AWS_REGION": REGION,
         "AWS_ENDPOINT_URL_S3": localstack_s3_endpoint,
         "AWS_ACCESS_KEY_ID": "test",
@@ -129,20 +137,42 @@ def signer(
             sys.modules.update(previous)
 
 
-def import_event(body: dict[str, Any]) -> dict[str, Any]:
-    """An API Gateway REST (proxy integration) event for POST /import."""
+def api_event(
+    method: str, resource: str, import_id: str | None = None, body: object = None
+) -> dict[str, Any]:
+    """An API Gateway REST (proxy integration) event for one route, from an IAM caller."""
+    path = resource if import_id is None else resource.replace("{import_id}", import_id)
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
     return {
-        "resource": "/import",
-        "path": "/import",
-        "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json", "Accept": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
         "queryStringParameters": None,
-        "pathParameters": None,
-        "requestContext": {"resourcePath": "/import", "httpMethod": "POST", "stage": "v1"},
-        "body": json.dumps(body),
+        "pathParameters": None if import_id is None else {"import_id": import_id},
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "stage": "v1",
+            "identity": {"accountId": "123456789012", "userArn": CALLER_ARN},
+        },
+        "body": None if body is None else json.dumps(body),
         "isBase64Encoded": False,
     }
+
+
+def import_event(body: dict[str, Any]) -> dict[str, Any]:
+    """POST /import."""
+    return api_event("POST", "/import", body=body)
+
+
+def call(signer: Signer, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The handler's status and JSON body ({} for none)."""
+    response = signer.handler(event, None)
+    return response["statusCode"], json.loads(response.get("body") or "{}")
 
 
 @dataclass(frozen=True)
@@ -262,8 +292,8 @@ def test_declared_upload_is_stored_exactly(
     started = int(time.time())
     issued = issue(signer, full_request())
 
-    assert issued.key.startswith(KEY_PREFIX)
-    assert re.fullmatch(rf"{KEY_PREFIX}[a-z2-7]{{26}}", issued.key)
+    import_id = issued.response["import_id"]
+    assert re.fullmatch(rf"{KEY_PREFIX}[a-z2-7]{{26}}/{import_id}", issued.key)
     assert issued.url.startswith(f"{localstack_s3_endpoint}/{localstack_bucket}/{issued.key}?")
     params = query(issued.url)
     assert params["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
@@ -273,6 +303,7 @@ def test_declared_upload_is_stored_exactly(
         "content-length",
         "content-type",
         "host",
+        "if-none-match",
         "x-amz-checksum-sha256",
         "x-amz-meta-batch",
         "x-amz-meta-filename",
@@ -281,6 +312,7 @@ def test_declared_upload_is_stored_exactly(
     assert issued.headers == {
         "Content-Type": "text/csv",
         "Content-Length": str(len(DATA)),
+        "If-None-Match": "*",
         "x-amz-checksum-sha256": sha256_b64(DATA),
         "x-amz-meta-source": "crm",
         "x-amz-meta-batch": "2026-11-25",
@@ -311,6 +343,7 @@ def test_minimal_request_stores_octet_stream(
     assert issued.headers == {
         "Content-Type": "application/octet-stream",
         "Content-Length": str(len(data)),
+        "If-None-Match": "*",
     }
 
     response = put(Attempt(issued.url, issued.headers, data))
@@ -360,7 +393,7 @@ def _key_swapped(ctx: Context) -> Attempt:
 
 
 def _expiry_extended(ctx: Context) -> Attempt:
-    url = ctx.issued.url.replace(f"X-Amz-Expires={EXPIRY_SECONDS}&", "X-Amz-Expires=604800&")
+    url = re.sub(rf"X-Amz-Expires={EXPIRY_SECONDS}(?=&|$)", "X-Amz-Expires=604800", ctx.issued.url)
     assert url != ctx.issued.url
     return replace(ctx.declared, url=url)
 
@@ -445,6 +478,10 @@ TAMPERINGS = [
         SIGNATURE,
     ),
     Tampering("content_type_missing", lambda c: c.with_headers(content_type=None), 403, SIGNATURE),
+    # If-None-Match: without it a replayed URL could overwrite the import.
+    Tampering(
+        "if_none_match_missing", lambda c: c.with_headers(if_none_match=None), 403, SIGNATURE
+    ),
     # Content-Length: fewer or more bytes, each with a matching length header, or no length.
     Tampering("body_shorter_than_declared", _body_shorter, 403, SIGNATURE),
     Tampering("body_longer_than_declared", _body_longer, 403, SIGNATURE),
@@ -523,3 +560,237 @@ def test_s3_refuses_tampered_upload(
     assert accepted.status == 200, accepted.body
     stored = localstack_s3.get_object(Bucket=localstack_bucket, Key=issued.key)
     assert stored["Body"].read() == DATA
+
+
+# --- a used URL cannot be used again ------------------------------------------------------------
+
+
+def test_replayed_url_never_overwrites_the_import(
+    signer: Signer, localstack_s3: S3Client, localstack_bucket: str
+) -> None:
+    issued = issue(signer, full_request())
+    assert put(Attempt(issued.url, issued.headers, DATA)).status == 200
+    first = localstack_s3.head_object(Bucket=localstack_bucket, Key=issued.key)
+
+    replayed = put(Attempt(issued.url, issued.headers, DATA))
+    # Without If-None-Match S3 would overwrite: but the header is signed, so that is refused too.
+    stripped = put(
+        Attempt(issued.url, {k: v for k, v in issued.headers.items() if k != "If-None-Match"}, DATA)
+    )
+
+    assert (replayed.status, replayed.error[0]) == (412, "PreconditionFailed"), replayed.body
+    assert (stripped.status, stripped.error[0]) == (403, SIGNATURE), stripped.body
+    after = localstack_s3.head_object(Bucket=localstack_bucket, Key=issued.key)
+    assert after["ETag"] == first["ETag"]
+    assert after["LastModified"] == first["LastModified"]
+    listed = localstack_s3.list_object_versions(Bucket=localstack_bucket, Prefix=issued.key)
+    assert len(listed.get("Versions", [])) == 1
+
+
+# --- multipart with CRC-64/NVME -----------------------------------------------------------------
+
+PARTS_RESOURCE = "/import/{import_id}/parts"
+COMPLETE_RESOURCE = "/import/{import_id}/complete"
+BIG = secrets.token_bytes(PART_SIZE + 4099)  # two parts: 5 MiB and 4099 bytes
+
+
+def part_of(data: bytes, number: int) -> bytes:
+    return data[(number - 1) * PART_SIZE : number * PART_SIZE]
+
+
+@dataclass(frozen=True)
+class Multipart:
+    """A multipart import as the signer created it, and calls on it."""
+
+    signer: Signer
+    import_id: str
+    key: str
+    response: dict[str, Any]
+
+    def sign(self, number: int, crc: str) -> dict[str, Any]:
+        """POST …/parts for one part with its declared CRC; the signed part."""
+        body = {"parts": [{"part_number": number, "checksum_crc64nvme": crc}]}
+        status, answer = call(self.signer, api_event("POST", PARTS_RESOURCE, self.import_id, body))
+        assert status == 200, answer
+        [part] = answer["parts"]
+        assert part["part_number"] == number
+        return dict(part)
+
+    def upload(self, data: bytes, number: int) -> str:
+        part = self.sign(number, crc64nvme_b64(part_of(data, number)))
+        response = put(Attempt(part["url"], part["headers"], part_of(data, number)))
+        assert response.status == 200, response.body
+        return self.etag_of(number)
+
+    def etag_of(self, number: int) -> str:
+        status, answer = call(self.signer, api_event("GET", PARTS_RESOURCE, self.import_id))
+        assert status == 200, answer
+        return str(next(p["etag"] for p in answer["parts"] if p["part_number"] == number))
+
+    def complete(self, etags: dict[int, str], crc: str | None) -> tuple[int, dict[str, Any]]:
+        body: dict[str, Any] = {
+            "parts": [{"part_number": n, "etag": etags[n]} for n in sorted(etags)]
+        }
+        if crc is not None:
+            body["checksum_crc64nvme"] = crc
+        return call(self.signer, api_event("POST", COMPLETE_RESOURCE, self.import_id, body))
+
+
+def start_multipart(signer: Signer, data: bytes, *, declare_whole_crc: bool) -> Multipart:
+    body: dict[str, Any] = {
+        "size": len(data),
+        "content_type": "application/octet-stream",
+        "multipart": True,
+        "part_size": PART_SIZE,
+        "checksum_algorithm": "CRC64NVME",
+    }
+    if declare_whole_crc:
+        body["checksum_crc64nvme"] = crc64nvme_b64(data)
+    status, answer = call(signer, import_event(body))
+    assert status == 201, answer
+    upload = answer["upload"]
+    assert upload["method"] == "MULTIPART"
+    assert (upload["part_size"], upload["part_count"]) == (PART_SIZE, 2)
+    assert upload["checksum_algorithm"] == "CRC64NVME"
+    assert upload["parts"] == []  # part URLs need each part's CRC first
+    return Multipart(signer, answer["import_id"], answer["key"], answer)
+
+
+def test_part_url_signs_its_length_and_checksum(signer: Signer) -> None:
+    upload = start_multipart(signer, BIG, declare_whole_crc=True)
+    data = part_of(BIG, 2)
+    part = upload.sign(2, crc64nvme_b64(data))
+
+    assert part["size"] == len(data) == 4099
+    assert part["headers"] == {
+        "Content-Length": str(len(data)),
+        "x-amz-checksum-crc64nvme": crc64nvme_b64(data),
+    }
+    params = query(part["url"])
+    assert params["partNumber"] == "2"
+    assert params["X-Amz-SignedHeaders"].split(";") == [
+        "content-length",
+        "host",
+        "x-amz-checksum-crc64nvme",
+    ]
+
+
+def _longer(part: dict[str, Any], data: bytes) -> Attempt:
+    body = data + b"!"
+    return Attempt(part["url"], {**part["headers"], "Content-Length": str(len(body))}, body)
+
+
+def _shorter(part: dict[str, Any], data: bytes) -> Attempt:
+    body = data[:-1]
+    return Attempt(part["url"], {**part["headers"], "Content-Length": str(len(body))}, body)
+
+
+def _other_bytes_same_length(part: dict[str, Any], data: bytes) -> Attempt:
+    body = bytes([data[0] ^ 0xFF]) + data[1:]
+    return Attempt(part["url"], dict(part["headers"]), body)
+
+
+def _checksum_header_missing(part: dict[str, Any], data: bytes) -> Attempt:
+    headers = {k: v for k, v in part["headers"].items() if k != "x-amz-checksum-crc64nvme"}
+    return Attempt(part["url"], headers, data)
+
+
+def _other_bytes_with_their_checksum(part: dict[str, Any], data: bytes) -> Attempt:
+    body = bytes([data[0] ^ 0xFF]) + data[1:]
+    headers = {**part["headers"], "x-amz-checksum-crc64nvme": crc64nvme_b64(body)}
+    return Attempt(part["url"], headers, body)
+
+
+PART_TAMPERINGS = [
+    ("one_byte_longer", _longer, 403, SIGNATURE),
+    ("one_byte_shorter", _shorter, 403, SIGNATURE),
+    ("bytes_differ_from_declared_crc", _other_bytes_same_length, 400, "BadDigest"),
+    ("checksum_header_missing", _checksum_header_missing, 403, SIGNATURE),
+    ("other_bytes_with_their_crc", _other_bytes_with_their_checksum, 403, SIGNATURE),
+]
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "code"),
+    [pytest.param(make, status, code, id=name) for name, make, status, code in PART_TAMPERINGS],
+)
+@pytest.mark.parametrize("number", [1, 2], ids=["full-part", "last-part"])
+def test_s3_refuses_a_part_other_than_signed(
+    signer: Signer,
+    number: int,
+    make: Callable[[dict[str, Any], bytes], Attempt],
+    status: int,
+    code: str,
+) -> None:
+    upload = start_multipart(signer, BIG, declare_whole_crc=True)
+    data = part_of(BIG, number)
+    part = upload.sign(number, crc64nvme_b64(data))
+
+    refused = put(make(part, data))
+    held_after_refusal = call(signer, api_event("GET", PARTS_RESOURCE, upload.import_id))
+    accepted = put(Attempt(part["url"], part["headers"], data))
+
+    assert (refused.status, refused.error[0]) == (status, code), (
+        f"sent {refused.sent_headers}\n{refused.body}"
+    )
+    assert held_after_refusal[0] == 200, held_after_refusal
+    assert held_after_refusal[1]["parts"] == []  # S3 kept nothing of the refused part
+    # Control: the same URL with exactly the signed part is accepted.
+    assert accepted.status == 200, accepted.body
+    status_code, listed = call(signer, api_event("GET", PARTS_RESOURCE, upload.import_id))
+    assert status_code == 200
+    assert [(p["part_number"], p["size"]) for p in listed["parts"]] == [(number, len(data))]
+    assert call(signer, api_event("DELETE", "/import/{import_id}", upload.import_id))[0] == 204
+
+
+def test_wrong_whole_object_crc_is_refused_and_the_upload_stays_completable(
+    signer: Signer, localstack_s3: S3Client, localstack_bucket: str
+) -> None:
+    upload = start_multipart(signer, BIG, declare_whole_crc=False)
+    etags = {n: upload.upload(BIG, n) for n in (1, 2)}
+    wrong = crc64nvme_b64(BIG[:-1] + b"\x00")
+    assert wrong != crc64nvme_b64(BIG)
+
+    refused = upload.complete(etags, wrong)
+
+    assert refused[0] == 400, refused
+    assert refused[1]["error"]["code"] == "BadDigest"
+    assert_absent(localstack_s3, localstack_bucket, upload.key)
+    status, state = call(signer, api_event("GET", "/import/{import_id}", upload.import_id))
+    assert (status, state["status"]) == (200, "uploading"), state
+
+    status, completed = upload.complete(etags, crc64nvme_b64(BIG))
+
+    assert status == 200, completed
+    assert completed["status"] == "complete"
+    assert completed["size"] == len(BIG)
+    stored = localstack_s3.get_object(
+        Bucket=localstack_bucket, Key=upload.key, ChecksumMode="ENABLED"
+    )
+    assert stored["Body"].read() == BIG
+    assert stored["ChecksumCRC64NVME"] == crc64nvme_b64(BIG)
+    assert stored.get("ChecksumType") == "FULL_OBJECT"
+
+
+def test_completion_without_any_whole_object_crc_is_refused(signer: Signer) -> None:
+    upload = start_multipart(signer, BIG, declare_whole_crc=False)
+    etags = {n: upload.upload(BIG, n) for n in (1, 2)}
+
+    status, answer = upload.complete(etags, None)
+
+    assert (status, answer["error"]["code"]) == (400, "MissingChecksum"), answer
+    assert upload.complete(etags, crc64nvme_b64(BIG))[0] == 200
+
+
+def test_declared_whole_object_crc_is_checked_by_s3(
+    signer: Signer, localstack_s3: S3Client, localstack_bucket: str
+) -> None:
+    # Declared in POST /import: every part right, but the file declared was another one.
+    other = BIG[:-1] + bytes([BIG[-1] ^ 1])
+    upload = start_multipart(signer, other, declare_whole_crc=True)
+    etags = {n: upload.upload(BIG, n) for n in (1, 2)}
+
+    status, answer = upload.complete(etags, None)
+
+    assert (status, answer["error"]["code"]) == (400, "BadDigest"), answer
+    assert_absent(localstack_s3, localstack_bucket, upload.key)

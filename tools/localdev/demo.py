@@ -1,8 +1,9 @@
 """`make demo` and `make local-api`: the module on moto_server, served by a local gateway.
 
 demo:      start moto, terraform apply examples/local, serve the API from the deployed zip, act as
-           a consumer (POST /import, PUT with a progress bar, read back, compare), then destroy
-           and stop, also on failure or Ctrl-C.
+           a consumer (POST /import, PUT with a progress bar, read back, compare; replay the URL
+           and see it refused; a multipart import part by part with CRC-64/NVME, completed and
+           read back), then destroy and stop, also on failure or Ctrl-C.
 --serve:   the same stack kept running for manual curl use until Ctrl-C.
 """
 
@@ -20,12 +21,37 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
-from localdev.consumer import progress_bar, request_import, sha256_b64, upload
+from localdev.consumer import (
+    PartUploaded,
+    crc64nvme_b64,
+    import_status,
+    progress_bar,
+    put_signed,
+    request_import,
+    sha256_b64,
+    upload,
+    upload_multipart,
+)
 from localdev.emulator import MotoServer
 from localdev.stack import LocalStack, deployed
 
 DEMO_SIZE = 8 * 1024 * 1024
+MULTIPART_SIZE = 24 * 1024 * 1024  # above examples/local's multipart threshold (16 MiB)
+PART_SIZE = 5 * 1024 * 1024  # S3's smallest part: 5 parts
+
+
+def mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
+
+
+def print_part(part: PartUploaded) -> None:
+    print(
+        f"  part {part.part_number}/{part.part_count}  {part.size:>9} bytes  "
+        f"({mib(part.bytes_done)} of {mib(part.total)})",
+        flush=True,
+    )
 
 
 def step(text: str) -> None:
@@ -72,6 +98,89 @@ def demo_stack() -> Iterator[tuple[MotoServer, LocalStack]]:
             step("moto_server stopped")
 
 
+def single_put(import_url: str, s3: Any) -> None:
+    """POST /import and one PUT with a progress bar; read back; replay the URL (412)."""
+    data = secrets.token_bytes(DEMO_SIZE)
+    step(f"POST /import for {DEMO_SIZE / 2**20:.0f} MiB text/csv with its SHA-256, then PUT:")
+    result = upload(
+        import_url,
+        data,
+        content_type="text/csv",
+        filename="orders 2026.csv",
+        metadata={"source": "demo"},
+        progress=progress_bar,
+    )
+    answer = result.import_response
+    if result.put_status != 200:
+        raise RuntimeError(f"S3 refused the signed upload: {result.put_status}")
+
+    stored = s3.get_object(Bucket=answer["bucket"], Key=answer["key"], ChecksumMode="ENABLED")
+    body = stored["Body"].read()
+    if body != data:
+        raise RuntimeError("the object read back differs from the bytes uploaded")
+
+    print()
+    print("  summary")
+    print(f"    import id     {answer['import_id']}")
+    print(f"    object        s3://{answer['bucket']}/{answer['key']}")
+    print(f"    size          {len(body)} bytes, identical to the upload")
+    print(f"    sha256        {sha256_b64(body)} (declared and signed)")
+    print(f"    content type  {stored['ContentType']}")
+    print(f"    metadata      {stored['Metadata']}")
+    print(f"    signed for    {', '.join(answer['upload']['headers'])}")
+    print(f"    URL expires   {answer['expires_at']}")
+    print(f"    upload speed  {len(data) / 2**20 / result.seconds:.0f} MiB/s")
+    print()
+
+    replay = put_signed(answer["upload"]["url"], answer["upload"]["headers"], data, None)
+    versions = s3.list_object_versions(Bucket=answer["bucket"], Prefix=answer["key"])
+    unchanged = [v["VersionId"] for v in versions.get("Versions", [])] == [stored["VersionId"]]
+    outcome = "object unchanged, still one version" if unchanged else "OBJECT CHANGED"
+    step(f"the same URL used again is refused: {replay} ({outcome})")
+    if replay != 412 or not unchanged:
+        raise RuntimeError("a replayed upload URL was not refused by If-None-Match")
+
+
+def multipart(import_url: str, s3: Any, bucket: str) -> None:
+    """A multipart import part by part with CRC-64/NVME, completed, read back, its status."""
+    data = secrets.token_bytes(MULTIPART_SIZE)
+    crc = crc64nvme_b64(data)
+    step(
+        f"multipart import of {mib(MULTIPART_SIZE)} in parts of {mib(PART_SIZE)}, "
+        f"CRC64NVME {crc} declared:"
+    )
+    result = upload_multipart(
+        import_url,
+        data,
+        content_type="application/octet-stream",
+        filename="measurements.bin",
+        metadata={"source": "demo"},
+        part_size=PART_SIZE,
+        progress=print_part,
+    )
+    if result.completion is None:
+        raise RuntimeError("the multipart import did not complete")
+    key = result.completion["key"]
+    stored = s3.get_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    if stored["Body"].read() != data:
+        raise RuntimeError("the multipart object read back differs from the bytes uploaded")
+    status, state = import_status(import_url, result.import_id)
+    if status != 200 or state.get("status") != "complete":
+        raise RuntimeError(f"GET /import/{{import_id}} answered {status}: {state}")
+
+    last = len(data) - (result.part_count - 1) * result.part_size
+    print()
+    print("  summary")
+    print(f"    import id     {result.import_id}")
+    print(f"    object        s3://{bucket}/{key}")
+    print(f"    size          {len(data)} bytes, identical to the upload")
+    print(f"    parts         {result.part_count} x {mib(result.part_size)} (the last {mib(last)})")
+    print(f"    CRC64NVME     {crc} declared, {stored.get('ChecksumCRC64NVME')} stored")
+    print(f"    status        {state['status']} (GET /import/{{id}}), etag {state.get('etag')}")
+    print(f"    upload speed  {len(data) / 2**20 / result.seconds:.0f} MiB/s")
+    print()
+
+
 def run_demo() -> None:
     started = time.perf_counter()
     with demo_stack() as (moto, stack):
@@ -86,38 +195,9 @@ def run_demo() -> None:
         status, refused = request_import(import_url, {"size": 10, "content_type": "image/png"})
         step(f"a disallowed type is refused: {status} {refused['error']['code']}")
 
-        data = secrets.token_bytes(DEMO_SIZE)
-        step(f"POST /import for {DEMO_SIZE / 2**20:.0f} MiB text/csv with its SHA-256, then PUT:")
-        result = upload(
-            import_url,
-            data,
-            content_type="text/csv",
-            filename="orders 2026.csv",
-            metadata={"source": "demo"},
-            progress=progress_bar,
-        )
-        answer = result.import_response
-        if result.put_status != 200:
-            raise RuntimeError(f"S3 refused the signed upload: {result.put_status}")
-
         s3 = moto.client("s3")
-        stored = s3.get_object(Bucket=answer["bucket"], Key=answer["key"], ChecksumMode="ENABLED")
-        body = stored["Body"].read()
-        if body != data:
-            raise RuntimeError("the object read back differs from the bytes uploaded")
-
-        print()
-        print("  summary")
-        print(f"    import id     {answer['import_id']}")
-        print(f"    object        s3://{answer['bucket']}/{answer['key']}")
-        print(f"    size          {len(body)} bytes, identical to the upload")
-        print(f"    sha256        {sha256_b64(body)} (declared and signed)")
-        print(f"    content type  {stored['ContentType']}")
-        print(f"    metadata      {stored['Metadata']}")
-        print(f"    signed for    {', '.join(answer['upload']['headers'])}")
-        print(f"    URL expires   {answer['expires_at']}")
-        print(f"    upload speed  {len(data) / 2**20 / result.seconds:.0f} MiB/s")
-        print()
+        single_put(import_url, s3)
+        multipart(import_url, s3, stack.outputs["bucket_name"])
     step(f"demo finished in {time.perf_counter() - started:.1f} s; nothing left running")
 
 
@@ -127,13 +207,22 @@ def serve_forever() -> None:
         outputs = stack.outputs
         print(
             f"""
-Local API ready (authorization is not enforced locally). Try:
+Local API ready. Authorization is not enforced locally; the caller is the access key id of a
+SigV4 Authorization header (curl --aws-sigv4 ... --user KEY:SECRET), else a fixed local user.
+Try:
 
   curl -sS -X POST {import_url} -H 'Content-Type: application/json' \\
        -d '{{"size": 5, "content_type": "text/csv"}}'
 
 then PUT 5 bytes to the returned upload.url with every header in upload.headers, e.g.
-  curl -sS -X PUT --data-binary hello -H 'Content-Type: text/csv' '<upload.url>'
+  curl -sS -X PUT --data-binary hello -H 'Content-Type: text/csv' -H 'If-None-Match: *' \\
+       '<upload.url>'
+
+Multipart: add "multipart": true (and "part_size") to the POST body, then
+  POST {import_url}/<import_id>/parts     {{"part_numbers": [1, 2]}}
+  GET  {import_url}/<import_id>/parts
+  POST {import_url}/<import_id>/complete  {{"parts": [{{"part_number": 1, "etag": "..."}}]}}
+  GET  {import_url}/<import_id>           DELETE aborts
 
 S3 endpoint (moto): {moto.endpoint}   bucket: {outputs["bucket_name"]}
 Press Ctrl-C to destroy the stack and stop.
