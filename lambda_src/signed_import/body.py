@@ -70,3 +70,15 @@ def base64_digest(value: object, length: int, field: str) -> bytes:
 
 def b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
+
+
+def optional_crc64nvme(fields: dict[str, Any], verifies_crc64nvme: bool) -> str | None:
+    """`checksum_crc64nvme` from `fields` (canonical base64), only on imports verified with it."""
+    if "checksum_crc64nvme" not in fields:
+        return None
+    crc = b64(base64_digest(fields["checksum_crc64nvme"], CRC64NVME_BYTES, "checksum_crc64nvme"))
+    if not verifies_crc64nvme:
+        raise ClientError(
+            400, "InvalidChecksum", "this import was created without checksum_algorithm"
+        )
+    return crc

@@ -13,11 +13,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError as BotoClientError
 
-from .body import CRC64NVME_BYTES, b64, base64_digest, load_json_object, whole_number
+from .body import b64, load_json_object, optional_crc64nvme, whole_number
 from .config import MAX_PART_COUNT
 from .errors import ClientError
 from .multipart import plan_of
 from .planning import Plan
+from .responses import part_numbers
 from .routing import NOT_FOUND, Call, Target, require_multipart, target
 from .s3_state import UploadedPart, stored_object, upload_id, uploaded_parts
 
@@ -49,15 +50,7 @@ def _listed_parts(event: dict[str, Any], with_crc: bool) -> tuple[dict[int, str]
         if listed and number < max(listed):
             raise ClientError(400, "PartOrder", "list parts in ascending part_number order")
         listed[number] = etag
-    crc = None
-    if "checksum_crc64nvme" in body:
-        field = "checksum_crc64nvme"
-        crc = b64(base64_digest(body[field], CRC64NVME_BYTES, field))
-        if not with_crc:
-            raise ClientError(
-                400, "InvalidChecksum", "this import was created without checksum_algorithm"
-            )
-    return listed, crc
+    return listed, optional_crc64nvme(body, with_crc)
 
 
 def _whole_crc(found: Target, sent: str | None) -> str | None:
@@ -77,11 +70,6 @@ def _whole_crc(found: Target, sent: str | None) -> str | None:
     return sent
 
 
-def _numbers(numbers: list[int], shown: int = 20) -> str:
-    text = ", ".join(str(n) for n in numbers[:shown])
-    return text + (f" and {len(numbers) - shown} more" if len(numbers) > shown else "")
-
-
 def _unquoted(etag: str) -> str:
     return etag.strip().strip('"')
 
@@ -92,11 +80,11 @@ def _check_against_plan(plan: Plan, listed: dict[int, str]) -> None:
         raise ClientError(
             409,
             "ExtraPart",
-            f"parts {_numbers(extra)} are beyond this import's {plan.part_count} parts",
+            f"parts {part_numbers(extra)} are beyond this import's {plan.part_count} parts",
         )
     missing = [n for n in range(1, plan.part_count + 1) if n not in listed]
     if missing:
-        raise ClientError(409, "MissingPart", f"parts {_numbers(missing)} are not in the list")
+        raise ClientError(409, "MissingPart", f"parts {part_numbers(missing)} are not in the list")
 
 
 def _check_against_s3(plan: Plan, listed: dict[int, str], held: list[UploadedPart]) -> None:
@@ -104,19 +92,23 @@ def _check_against_s3(plan: Plan, listed: dict[int, str], held: list[UploadedPar
     absent = [n for n in listed if n not in by_number]
     if absent:
         raise ClientError(
-            409, "MissingPart", f"parts {_numbers(absent)} have not been uploaded (or were lost)"
+            409,
+            "MissingPart",
+            f"parts {part_numbers(absent)} have not been uploaded (or were lost)",
         )
     wrong_size = [n for n in listed if by_number[n].size != plan.part_length(n)]
     if wrong_size:
         raise ClientError(
-            409, "PartSizeMismatch", f"parts {_numbers(wrong_size)} differ from the planned size"
+            409,
+            "PartSizeMismatch",
+            f"parts {part_numbers(wrong_size)} differ from the planned size",
         )
     wrong_etag = [n for n in listed if _unquoted(listed[n]) != _unquoted(by_number[n].etag)]
     if wrong_etag:
         raise ClientError(
             409,
             "ETagMismatch",
-            f"the ETags of parts {_numbers(wrong_etag)} are not those of the uploaded parts",
+            f"the ETags of parts {part_numbers(wrong_etag)} are not those of the uploaded parts",
         )
 
 

@@ -10,6 +10,7 @@ from .keys import new_multipart_id, new_single_id
 from .multipart import create_upload, first_batch, sign_parts
 from .planning import plan_parts
 from .request import ImportRequest, parse_import_request
+from .responses import iso8601
 from .routing import Call
 from .signing import sign_put, signed_at
 
@@ -33,7 +34,7 @@ def _single_put(call: Call, request: ImportRequest) -> tuple[int, dict[str, Any]
         "import_id": encoded,
         "bucket": call.settings.bucket,
         "key": key,
-        "expires_at": upload.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "expires_at": iso8601(upload.expires_at),
         "upload": {"method": "PUT", "url": upload.url, "headers": upload.headers},
         "upload_url": upload.url,
     }
@@ -65,6 +66,6 @@ def _multipart(call: Call, request: ImportRequest) -> tuple[int, dict[str, Any]]
         "import_id": encoded,
         "bucket": call.settings.bucket,
         "key": key,
-        "expires_at": expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "expires_at": iso8601(expires_at),
         "upload": multipart,
     }

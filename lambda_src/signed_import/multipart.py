@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from .body import CRC64NVME_BYTES, b64, base64_digest, load_json_object, whole_number
+from .body import load_json_object, optional_crc64nvme, whole_number
 from .errors import ClientError
 from .planning import Plan
 from .request import CRC64NVME, ImportRequest
+from .responses import iso8601, part_numbers
 from .routing import NOT_FOUND, Call, Target, require_multipart, target
 from .s3_state import stored_object, upload_id
 from .signing import sign_part, signed_at
@@ -104,20 +105,13 @@ def parse_part_requests(event: dict[str, Any], plan: Plan, with_crc: bool) -> li
         unknown = sorted(set(entry) - {"part_number", "checksum_crc64nvme"})
         if unknown:
             raise ClientError(400, "UnknownField", f"unknown field(s): {', '.join(unknown)}")
-        crc = None
-        if "checksum_crc64nvme" in entry:
-            field = "checksum_crc64nvme"
-            crc = b64(base64_digest(entry[field], CRC64NVME_BYTES, field))
-            if not with_crc:
-                raise ClientError(
-                    400, "InvalidChecksum", "this import was created without checksum_algorithm"
-                )
+        crc = optional_crc64nvme(entry, with_crc)
         requested.append((_part_number(entry["part_number"], plan), crc))
     numbers = [number for number, _ in requested]
     duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
     if duplicates:
         raise ClientError(
-            400, "DuplicatePartNumber", f"part numbers listed twice: {_numbers(duplicates)}"
+            400, "DuplicatePartNumber", f"part numbers listed twice: {part_numbers(duplicates)}"
         )
     missing = [number for number, crc in requested if with_crc and crc is None]
     if missing:
@@ -125,14 +119,9 @@ def parse_part_requests(event: dict[str, Any], plan: Plan, with_crc: bool) -> li
             400,
             "MissingChecksum",
             "this import verifies every part with CRC-64/NVME: send parts with "
-            f"checksum_crc64nvme (missing for parts {_numbers(missing)})",
+            f"checksum_crc64nvme (missing for parts {part_numbers(missing)})",
         )
     return requested
-
-
-def _numbers(numbers: list[int], shown: int = 20) -> str:
-    text = ", ".join(str(n) for n in numbers[:shown])
-    return text + (f" and {len(numbers) - shown} more" if len(numbers) > shown else "")
 
 
 def _live_upload(call: Call, found: Target) -> str:
@@ -155,7 +144,7 @@ def sign_more_parts(call: Call) -> tuple[int, dict[str, Any]]:
     upload = _live_upload(call, found)
     expires_at, signed = sign_parts(call, found.key, upload, plan, parts)
     call.log["parts_signed"] = len(signed)
-    return 200, {"expires_at": _iso(expires_at), "parts": signed}
+    return 200, {"expires_at": iso8601(expires_at), "parts": signed}
 
 
 def abort(call: Call) -> tuple[int, dict[str, Any] | None]:
@@ -165,7 +154,3 @@ def abort(call: Call) -> tuple[int, dict[str, Any] | None]:
     upload = _live_upload(call, found)
     call.s3.abort_multipart_upload(Bucket=call.settings.bucket, Key=found.key, UploadId=upload)
     return 204, None
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import ClientError
@@ -25,6 +26,17 @@ def json_response(
         "body": "" if body is None else json.dumps(body, separators=(",", ":")),
         "isBase64Encoded": False,
     }
+
+
+def iso8601(moment: datetime) -> str:
+    """UTC, whole seconds, `Z`: how every time in a response is written."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def part_numbers(numbers: list[int], shown: int = 20) -> str:
+    """Part numbers for an error message, the first `shown` of them."""
+    text = ", ".join(str(n) for n in numbers[:shown])
+    return text + (f" and {len(numbers) - shown} more" if len(numbers) > shown else "")
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:

@@ -9,15 +9,12 @@ from typing import Any
 from .config import MAX_EXPIRY_SECONDS
 from .errors import ClientError
 from .multipart import plan_of
+from .responses import iso8601
 from .routing import NOT_FOUND, Call, require_multipart, target
 from .s3_state import stored_object, upload_id, uploaded_parts
 
 # X-Amz-Date is taken a moment after the id's expiry is: allow for the second ticking over.
 CLOCK_SLACK_SECONDS = 2
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def import_status(call: Call) -> tuple[int, dict[str, Any]]:
@@ -35,7 +32,7 @@ def import_status(call: Call) -> tuple[int, dict[str, Any]]:
             "size": stored.size,
             "content_type": stored.content_type,
             "etag": stored.etag,
-            "last_modified": _iso(stored.last_modified),
+            "last_modified": iso8601(stored.last_modified),
         }
     if not found.decoded.multipart:
         # Nothing stored: pending while its URL may still be used, unknown afterwards.
@@ -46,7 +43,7 @@ def import_status(call: Call) -> tuple[int, dict[str, Any]]:
         return 200, {
             **base,
             "status": "pending",
-            "expires_at": _iso(datetime.fromtimestamp(expires_at, UTC)),
+            "expires_at": iso8601(datetime.fromtimestamp(expires_at, UTC)),
         }
     upload = upload_id(call.s3, call.settings.bucket, found.key)
     held = (
