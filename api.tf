@@ -74,22 +74,27 @@ locals {
     WAF_FILTERED                   = "Forbidden"
   }
 
+  # Every error status an operation documents, with the same meaning on every route.
+  error_statuses = {
+    "400" = "Malformed or invalid request"
+    "403" = "Not authorized"
+    "404" = "No such import"
+    "409" = "Conflicts with the import's state"
+    "413" = "Declared size, part or request over the limit"
+    "415" = "Content type not allowed, or a request body that is not JSON"
+    "429" = "Throttled"
+    "500" = "Internal error"
+  }
+
   openapi_document = templatefile("${path.module}/templates/openapi.json.tftpl", {
     title               = var.name
-    import_path         = local.import_path
+    routes              = local.api_routes
     lambda_invoke_arn   = aws_lambda_function.signer.invoke_arn
     max_upload_bytes    = var.max_upload_bytes
     security            = local.security
     security_schemes    = local.security_schemes
     gateway_error_codes = local.gateway_error_codes
-    error_statuses = {
-      "400" = "Malformed or invalid request"
-      "403" = "Not authorized"
-      "413" = "Declared size over the limit"
-      "415" = "Content type not allowed"
-      "429" = "Throttled"
-      "500" = "Internal error"
-    }
+    error_statuses      = local.error_statuses
   })
 }
 

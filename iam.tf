@@ -1,5 +1,5 @@
 ################################################################################
-# Signer role: trusted by Lambda only; writes under key_prefix only
+# Signer role: trusted by Lambda only; reaches objects under key_prefix only
 ################################################################################
 
 data "aws_iam_policy_document" "signer_trust" {
@@ -22,7 +22,7 @@ data "aws_iam_policy_document" "signer_trust" {
 
 resource "aws_iam_role" "signer" {
   name                 = "${var.name}-signer"
-  description          = "Signs S3 upload URLs for ${var.name}; may write under ${var.key_prefix} only."
+  description          = "Signs S3 upload URLs for ${var.name}; reaches objects under ${var.key_prefix} only."
   assume_role_policy   = data.aws_iam_policy_document.signer_trust.json
   path                 = var.role_path
   permissions_boundary = var.role_permissions_boundary
@@ -31,11 +31,55 @@ resource "aws_iam_role" "signer" {
 }
 
 data "aws_iam_policy_document" "signer" {
-  # A presigned URL carries the signer's permissions: this is all an upload can ever do.
+  # A presigned URL carries the signer's permissions, so the role holds only what the routes
+  # need, under key_prefix only. PutObject also authorizes CreateMultipartUpload, UploadPart
+  # and CompleteMultipartUpload.
   statement {
     sid       = "PutImportedObjects"
     actions   = ["s3:PutObject"]
     resources = [local.objects_arn]
+  }
+
+  # HeadObject for an import's status; the signer never signs a GET.
+  statement {
+    sid       = "ReadImportedObjects"
+    actions   = ["s3:GetObject"]
+    resources = [local.objects_arn]
+  }
+
+  # ListObjectsV2 with Prefix=<one key>, to see whether an import's object exists.
+  statement {
+    sid       = "ListImportedObjects"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.key_prefix}*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.multipart_enabled ? [1] : []
+
+    content {
+      sid       = "ManageMultipartImports"
+      actions   = ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+      resources = [local.objects_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.multipart_enabled ? [1] : []
+
+    content {
+      # S3 offers no s3:prefix condition for this action; the signer always lists with
+      # Prefix=<one key> under key_prefix.
+      sid       = "FindMultipartImports"
+      actions   = ["s3:ListBucketMultipartUploads"]
+      resources = [local.bucket_arn]
+    }
   }
 
   statement {
@@ -48,14 +92,15 @@ data "aws_iam_policy_document" "signer" {
     for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
 
     content {
+      # Decrypt: completing a multipart upload reads its encrypted parts.
       sid       = "EncryptImportedObjects"
-      actions   = ["kms:GenerateDataKey"]
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
       resources = [statement.value]
 
       condition {
         test     = "StringEquals"
         variable = "kms:ViaService"
-        values   = ["s3.${local.region}.amazonaws.com"]
+        values   = ["s3.${local.region}.${local.dns_suffix}"]
       }
     }
   }

@@ -21,7 +21,7 @@ resource "aws_lambda_function" "signer" {
   #checkov:skip=CKV_AWS_173:The environment holds no secrets; a CMK is the lambda_environment_kms_key_arn input.
 
   function_name                  = var.name
-  description                    = "Signs S3 upload URLs for POST /import"
+  description                    = "Signs S3 upload URLs for the import API"
   role                           = aws_iam_role.signer.arn
   filename                       = local.lambda_package
   source_code_hash               = filebase64sha256(local.lambda_package)
@@ -36,11 +36,14 @@ resource "aws_lambda_function" "signer" {
 
   environment {
     variables = {
-      BUCKET_NAME           = local.bucket_name
-      KEY_PREFIX            = var.key_prefix
-      ALLOWED_CONTENT_TYPES = join(",", var.allowed_content_types)
-      MAX_UPLOAD_BYTES      = tostring(var.max_upload_bytes)
-      URL_EXPIRY_SECONDS    = tostring(var.url_expiry_seconds)
+      BUCKET_NAME               = local.bucket_name
+      KEY_PREFIX                = var.key_prefix
+      ALLOWED_CONTENT_TYPES     = join(",", var.allowed_content_types)
+      MAX_UPLOAD_BYTES          = tostring(var.max_upload_bytes)
+      URL_EXPIRY_SECONDS        = tostring(var.url_expiry_seconds)
+      MULTIPART_ENABLED         = tostring(var.multipart_enabled)
+      MULTIPART_THRESHOLD_BYTES = tostring(var.multipart_threshold_bytes)
+      CALLER_ISOLATION          = local.caller_isolation # iam, cognito, custom or off
     }
   }
 
@@ -61,10 +64,18 @@ resource "aws_lambda_function" "signer" {
 }
 
 resource "aws_lambda_permission" "api_gateway" {
-  statement_id  = "AllowApiGatewayImport"
+  for_each = local.api_routes
+
+  # createImport keeps the id it had when it was the only route, so the moved permission is not replaced.
+  statement_id  = each.value.operation_id == "createImport" ? "AllowApiGatewayImport" : "AllowApiGateway-${each.value.operation_id}"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.signer.function_name
   principal     = "apigateway.amazonaws.com"
-  # This API, this stage, this method and path: nothing else may invoke the signer.
-  source_arn = "${aws_api_gateway_rest_api.this.execution_arn}/${aws_api_gateway_stage.this.stage_name}/${local.import_method}${local.import_path}"
+  # This API, this stage, this method and this path (any import id): nothing else may invoke the signer.
+  source_arn = "${aws_api_gateway_rest_api.this.execution_arn}/${aws_api_gateway_stage.this.stage_name}/${split(" ", each.key)[0]}${replace(split(" ", each.key)[1], "{import_id}", "*")}"
+}
+
+moved {
+  from = aws_lambda_permission.api_gateway
+  to   = aws_lambda_permission.api_gateway["POST /import"]
 }

@@ -4,6 +4,7 @@ data "aws_caller_identity" "current" {}
 
 locals {
   partition  = data.aws_partition.current.partition
+  dns_suffix = data.aws_partition.current.dns_suffix
   region     = data.aws_region.current.id # `id` is the region name in provider v5 and v6
   account_id = data.aws_caller_identity.current.account_id
 
@@ -16,8 +17,72 @@ locals {
   signer_log_group_name = "/aws/lambda/${var.name}"
   signer_log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.signer_log_group_name}"
 
-  import_path   = "/import"
-  import_method = "POST"
+  import_path = "/import"
+
+  # Every route of the API, keyed "<METHOD> <resource path>": the OpenAPI body renders one
+  # operation per entry (api.tf) and API Gateway gets one invoke permission per entry (lambda.tf).
+  # A route without request_model has no body and validates its parameters only.
+  api_routes = {
+    "POST /import" = {
+      operation_id        = "createImport"
+      summary             = "Start an import: sign one PUT, or plan a multipart upload and sign its first parts"
+      request_model       = "ImportRequest"
+      success_status      = "201"
+      success_description = "Import started"
+      response_model      = "ImportResponse"
+      error_statuses      = ["400", "403", "413", "415", "429", "500"]
+    }
+    "GET /import/{import_id}" = {
+      operation_id        = "getImport"
+      summary             = "Status of an import: pending, uploading or complete"
+      request_model       = null
+      success_status      = "200"
+      success_description = "Import status"
+      response_model      = "ImportStatus"
+      error_statuses      = ["403", "404", "429", "500"]
+    }
+    "DELETE /import/{import_id}" = {
+      operation_id        = "abortImport"
+      summary             = "Abort an unfinished import; S3 frees every uploaded part"
+      request_model       = null
+      success_status      = "204"
+      success_description = "Import aborted"
+      response_model      = null
+      error_statuses      = ["403", "404", "409", "429", "500"]
+    }
+    "POST /import/{import_id}/parts" = {
+      operation_id        = "signParts"
+      summary             = "Sign (or sign again) upload URLs for parts of a multipart import"
+      request_model       = "SignPartsRequest"
+      success_status      = "200"
+      success_description = "Parts signed"
+      response_model      = "SignPartsResponse"
+      error_statuses      = ["400", "403", "404", "409", "413", "415", "429", "500"]
+    }
+    "GET /import/{import_id}/parts" = {
+      operation_id        = "listParts"
+      summary             = "Every part S3 holds for a multipart import"
+      request_model       = null
+      success_status      = "200"
+      success_description = "Parts uploaded so far"
+      response_model      = "ListPartsResponse"
+      error_statuses      = ["403", "404", "409", "429", "500"]
+    }
+    "POST /import/{import_id}/complete" = {
+      operation_id        = "completeImport"
+      summary             = "Check the parts against the plan and S3, then assemble the object"
+      request_model       = "CompleteRequest"
+      success_status      = "200"
+      success_description = "Import complete"
+      response_model      = "CompleteResponse"
+      error_statuses      = ["400", "403", "404", "409", "413", "415", "429", "500"]
+    }
+  }
+
+  # What the signer isolates callers by: the identity kind of the authorization type, or "off"
+  # when isolation is disabled or there is no caller (NONE).
+  caller_isolation_kinds = { AWS_IAM = "iam", COGNITO_USER_POOLS = "cognito", CUSTOM = "custom" }
+  caller_isolation       = var.caller_isolation ? lookup(local.caller_isolation_kinds, var.authorization_type, "off") : "off"
 
   tags = merge(var.tags, { "terraform-module" = "signed-import" })
 }

@@ -14,7 +14,7 @@ output "rest_api_id" {
 }
 
 output "rest_api_execution_arn" {
-  description = "Execution ARN of the REST API, for IAM policies that allow execute-api:Invoke (append /<stage>/POST/import)."
+  description = "Execution ARN of the REST API, for IAM policies that allow execute-api:Invoke (append /<stage>/POST/import for POST /import only, /<stage>/*/import* for every route)."
   value       = aws_api_gateway_rest_api.this.execution_arn
 }
 
@@ -41,6 +41,18 @@ output "bucket_arn" {
 output "key_prefix" {
   description = "Prefix of every uploaded object's key."
   value       = var.key_prefix
+}
+
+output "object_created_event_pattern" {
+  description = "EventBridge event pattern (JSON string) matching \"Object Created\" events of this bucket under key_prefix: one per completed import, single PUT or multipart. Use it as an aws_cloudwatch_event_rule's event_pattern. Events flow when eventbridge_notifications is true and the module created the bucket (or the existing bucket's owner sends its events to EventBridge)."
+  value = jsonencode({
+    source        = ["aws.s3"]
+    "detail-type" = ["Object Created"]
+    detail = {
+      bucket = { name = [local.bucket_name] }
+      object = { key = [{ prefix = var.key_prefix }] }
+    }
+  })
 }
 
 output "lambda_function_name" {

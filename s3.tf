@@ -7,7 +7,6 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_144:Cross-region replication is a consumer's DR choice; imports are re-uploadable from their source.
   #checkov:skip=CKV_AWS_145:SSE-S3 by default; SSE-KMS is the kms_key_arn input.
   #checkov:skip=CKV_AWS_18:Access logging needs a consumer-owned target bucket; it is the access_logging input.
-  #checkov:skip=CKV2_AWS_62:Event notifications are the consumer's to wire (no events feature in the module yet).
   #checkov:skip=CKV_AWS_143:Object lock would make imports undeletable; not wanted for a staging bucket.
 
   bucket        = var.bucket_name
@@ -125,10 +124,19 @@ resource "aws_s3_bucket_cors_configuration" "this" {
   cors_rule {
     allowed_methods = ["PUT"]
     allowed_origins = var.cors_allowed_origins
-    allowed_headers = ["content-type", "x-amz-checksum-sha256", "x-amz-meta-*"]
-    expose_headers  = ["ETag"]
+    allowed_headers = ["content-type", "if-none-match", "x-amz-checksum-sha256", "x-amz-checksum-crc64nvme", "x-amz-meta-*"]
+    expose_headers  = ["ETag", "x-amz-checksum-crc64nvme"]
     max_age_seconds = 3000
   }
+}
+
+# Every S3 event of the bucket goes to EventBridge; rules pick what they need, such as the
+# object_created_event_pattern output.
+resource "aws_s3_bucket_notification" "this" {
+  count = var.create_bucket && var.eventbridge_notifications ? 1 : 0
+
+  bucket      = aws_s3_bucket.this[0].id
+  eventbridge = true
 }
 
 locals {

@@ -73,7 +73,7 @@ variable "force_destroy" {
 }
 
 variable "kms_key_arn" {
-  description = "KMS key ARN for SSE-KMS. When the module creates the bucket, its default encryption; with an existing bucket, only the signer's permission. When null, SSE-S3 (AES256) is used. With a key, the signer is granted kms:GenerateDataKey on it (uploads fail with 403 otherwise)."
+  description = "KMS key ARN for SSE-KMS. When the module creates the bucket, its default encryption; with an existing bucket, only the signer's permission. When null, SSE-S3 (AES256) is used. With a key, the signer is granted kms:GenerateDataKey and kms:Decrypt on it through S3 only (uploads fail with 403 otherwise; completing a multipart upload reads its parts)."
   type        = string
   default     = null
 
@@ -135,7 +135,7 @@ variable "access_logging" {
 }
 
 variable "cors_allowed_origins" {
-  description = "Only when create_bucket is true. Origins allowed to PUT to the bucket from a browser (e.g. [\"https://app.example.com\"]). Empty means no CORS configuration. ETag is exposed so browsers can complete multipart uploads."
+  description = "Only when create_bucket is true. Origins allowed to PUT to the bucket from a browser (e.g. [\"https://app.example.com\"]). Empty means no CORS configuration. Browsers may send the signed headers (Content-Type, If-None-Match, SHA-256 and CRC-64/NVME checksums, x-amz-meta-*); ETag and the CRC-64/NVME checksum are exposed so they can complete multipart uploads."
   type        = list(string)
   default     = []
   nullable    = false
@@ -148,6 +148,13 @@ variable "cors_allowed_origins" {
 
 variable "attach_deny_insecure_transport_policy" {
   description = "Only when create_bucket is true. Attach a bucket policy denying every request not made over TLS. Keep true in AWS; only local emulators that ignore policy conditions need false."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "eventbridge_notifications" {
+  description = "Only when create_bucket is true. Send the bucket's S3 events to Amazon EventBridge, so that \"Object Created\" events under `key_prefix` (a single PUT or a completed multipart upload) can be routed to any target with the `object_created_event_pattern` output. EventBridge charges per event delivered to a rule that matches it. False sends no events; with an existing bucket its owner decides (the output's pattern then matches only if they enable EventBridge)."
   type        = bool
   default     = true
   nullable    = false
@@ -177,15 +184,39 @@ variable "allowed_content_types" {
   }
 }
 
-variable "max_upload_bytes" {
-  description = "Largest size a client may declare, in bytes. Larger declared sizes are refused with 413. At most 5 GiB (5368709120), S3's limit for a single PUT."
+variable "multipart_enabled" {
+  description = "Offer multipart imports: declared sizes above `multipart_threshold_bytes` (or requests with \"multipart\": true) get a multipart upload whose parts are signed one URL each, resumable through the /import/{import_id}/parts and /complete routes, up to 10,000 parts of at most 5 GiB. The signer role then also gets s3:AbortMultipartUpload, s3:ListMultipartUploadParts and s3:ListBucketMultipartUploads. False limits every import to one PUT of at most 5 GiB, so `max_upload_bytes` must then be at most 5368709120 (its default is larger)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "multipart_threshold_bytes" {
+  description = "Only when multipart_enabled is true. Declared sizes above this many bytes use a multipart upload; smaller ones a single PUT unless the request asks for multipart. 5242880 (5 MiB, S3's smallest part) to 5368709120 (5 GiB, S3's largest single PUT)."
   type        = number
-  default     = 5368709120
+  default     = 104857600
   nullable    = false
 
   validation {
-    condition     = var.max_upload_bytes >= 1 && var.max_upload_bytes <= 5368709120 && floor(var.max_upload_bytes) == var.max_upload_bytes
-    error_message = "max_upload_bytes must be a whole number between 1 and 5368709120 (5 GiB)."
+    condition     = var.multipart_threshold_bytes >= 5242880 && var.multipart_threshold_bytes <= 5368709120 && floor(var.multipart_threshold_bytes) == var.multipart_threshold_bytes
+    error_message = "multipart_threshold_bytes must be a whole number between 5242880 (5 MiB) and 5368709120 (5 GiB)."
+  }
+}
+
+variable "max_upload_bytes" {
+  description = "Largest size a client may declare, in bytes. Larger declared sizes are refused with 413. At most 53687091200000 (10,000 parts of 5 GiB, the most one multipart upload can hold); at most 5368709120 (5 GiB, S3's limit for a single PUT) when multipart_enabled is false."
+  type        = number
+  default     = 5497558138880
+  nullable    = false
+
+  validation {
+    condition     = var.max_upload_bytes >= 1 && var.max_upload_bytes <= 53687091200000 && floor(var.max_upload_bytes) == var.max_upload_bytes
+    error_message = "max_upload_bytes must be a whole number between 1 and 53687091200000 (10,000 parts of 5 GiB)."
+  }
+
+  validation {
+    condition     = var.multipart_enabled || var.max_upload_bytes <= 5368709120
+    error_message = "max_upload_bytes must be at most 5368709120 (5 GiB, S3's limit for a single PUT) when multipart_enabled is false: set it explicitly, its default is larger."
   }
 }
 
@@ -206,7 +237,7 @@ variable "url_expiry_seconds" {
 ################################################################################
 
 variable "authorization_type" {
-  description = "How callers of POST /import are authorized: AWS_IAM (SigV4-signed requests), COGNITO_USER_POOLS (with `cognito_user_pool_arns`), CUSTOM (with `custom_authorizer`), or NONE (only with `allow_unauthenticated = true`)."
+  description = "How callers of every route of the API are authorized: AWS_IAM (SigV4-signed requests), COGNITO_USER_POOLS (with `cognito_user_pool_arns`), CUSTOM (with `custom_authorizer`), or NONE (only with `allow_unauthenticated = true`)."
   type        = string
   default     = "AWS_IAM"
   nullable    = false
@@ -272,6 +303,13 @@ variable "custom_authorizer" {
     condition     = var.custom_authorizer == null || try(can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", var.custom_authorizer.function_arn)) && contains(["TOKEN", "REQUEST"], var.custom_authorizer.type) && var.custom_authorizer.result_ttl_seconds >= 0 && var.custom_authorizer.result_ttl_seconds <= 3600, false)
     error_message = "custom_authorizer needs an unqualified Lambda function ARN, type TOKEN or REQUEST, and result_ttl_seconds between 0 and 3600."
   }
+}
+
+variable "caller_isolation" {
+  description = "Each caller sees, signs parts for, completes and aborts only its own imports: keys become `key_prefix` + a partition derived from the caller's identity (IAM principal for AWS_IAM, token `sub` for COGNITO_USER_POOLS, principalId for CUSTOM) + \"/\" + import id, and another caller's import id answers 404. No effect with authorization_type NONE (there is no caller). False lets every authorized caller read, complete and abort any import whose id it knows, and keys are `key_prefix` + import id. Changing it changes where new keys land and makes imports started before the change unreachable through the API."
+  type        = bool
+  default     = true
+  nullable    = false
 }
 
 ################################################################################

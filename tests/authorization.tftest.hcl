@@ -17,9 +17,14 @@ run "cognito_user_pools" {
   assert {
     condition = (
       jsondecode(output.openapi_document).components.securitySchemes.cognito["x-amazon-apigateway-authorizer"].providerARNs == ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123"] &&
-      jsondecode(output.openapi_document).paths["/import"].post.security == [{ cognito = ["imports/write"] }]
+      alltrue(flatten([for path, methods in jsondecode(output.openapi_document).paths : [for method, operation in methods : operation.security == [{ cognito = ["imports/write"] }]]]))
     )
-    error_message = "Cognito authorization must use the given user pools and scopes."
+    error_message = "Cognito authorization must use the given user pools and scopes on every route."
+  }
+
+  assert {
+    condition     = one(aws_lambda_function.signer.environment).variables["CALLER_ISOLATION"] == "cognito"
+    error_message = "Cognito callers must be isolated by their token's subject."
   }
 
   assert {
@@ -44,9 +49,14 @@ run "lambda_authorizer" {
       jsondecode(output.openapi_document).components.securitySchemes.lambda.name == "X-Api-Token" &&
       jsondecode(output.openapi_document).components.securitySchemes.lambda["x-amazon-apigateway-authorizer"].type == "token" &&
       jsondecode(output.openapi_document).components.securitySchemes.lambda["x-amazon-apigateway-authorizer"].authorizerUri == "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:import-authorizer/invocations" &&
-      jsondecode(output.openapi_document).paths["/import"].post.security == [{ lambda = [] }]
+      alltrue(flatten([for path, methods in jsondecode(output.openapi_document).paths : [for method, operation in methods : operation.security == [{ lambda = [] }]]]))
     )
-    error_message = "A Lambda authorizer must be wired to the method with its identity source."
+    error_message = "A Lambda authorizer must be wired to every route with its identity source."
+  }
+
+  assert {
+    condition     = one(aws_lambda_function.signer.environment).variables["CALLER_ISOLATION"] == "custom"
+    error_message = "Callers of a Lambda authorizer must be isolated by their principalId."
   }
 
   assert {
@@ -64,12 +74,24 @@ run "explicitly_unauthenticated" {
   }
 
   assert {
-    condition     = jsondecode(output.openapi_document).paths["/import"].post.security == [] && jsondecode(output.openapi_document).components.securitySchemes == {}
+    condition = (
+      alltrue(flatten([for path, methods in jsondecode(output.openapi_document).paths : [for method, operation in methods : operation.security == []]])) &&
+      jsondecode(output.openapi_document).components.securitySchemes == {}
+    )
     error_message = "NONE with the explicit opt-in renders no security requirement."
   }
 
   assert {
-    condition     = jsondecode(output.openapi_document).paths["/import"].post["x-amazon-apigateway-request-validator"] == "body"
-    error_message = "Even an open API validates request bodies."
+    condition = alltrue(flatten([
+      for path, methods in jsondecode(output.openapi_document).paths : [
+        for method, operation in methods : operation["x-amazon-apigateway-request-validator"] == (method == "post" ? "body" : "parameters")
+      ]
+    ]))
+    error_message = "Even an open API validates request bodies and parameters."
+  }
+
+  assert {
+    condition     = one(aws_lambda_function.signer.environment).variables["CALLER_ISOLATION"] == "off"
+    error_message = "Without authorization there is no caller to isolate."
   }
 }

@@ -64,13 +64,57 @@ run "defaults_plan" {
   }
 
   assert {
-    condition = alltrue(flatten([
-      for statement in data.aws_iam_policy_document.signer.statement : [
-        for resource in statement.resources :
-        startswith(resource, "arn:aws:s3:::signed-import-20261125120000000000000001/imports/")
-      ] if anytrue([for action in statement.actions : startswith(action, "s3:")])
-    ]))
-    error_message = "Every S3 permission of the signer must be scoped to <bucket>/<key_prefix>."
+    condition = alltrue([
+      for statement in data.aws_iam_policy_document.signer.statement :
+      statement.resources == toset(["arn:aws:s3:::signed-import-20261125120000000000000001/imports/*"])
+      if length(setintersection(statement.actions, ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"])) > 0
+    ])
+    error_message = "Every object permission of the signer must be scoped to <bucket>/<key_prefix>*."
+  }
+
+  assert {
+    condition = alltrue([
+      for statement in data.aws_iam_policy_document.signer.statement :
+      statement.resources == toset(["arn:aws:s3:::signed-import-20261125120000000000000001"])
+      if length(setintersection(statement.actions, ["s3:ListBucket", "s3:ListBucketMultipartUploads"])) > 0
+    ])
+    error_message = "Bucket-level permissions of the signer must name this bucket only."
+  }
+
+  assert {
+    condition = alltrue([
+      for statement in data.aws_iam_policy_document.signer.statement :
+      startswith(one(statement.resources), "arn:aws:s3:::signed-import-20261125120000000000000001/imports/") || one(statement.resources) == "arn:aws:s3:::signed-import-20261125120000000000000001"
+      if anytrue([for action in statement.actions : startswith(action, "s3:")])
+    ])
+    error_message = "The signer's S3 permissions must name nothing but this bucket and <bucket>/<key_prefix>*."
+  }
+
+  assert {
+    condition = anytrue([
+      for statement in data.aws_iam_policy_document.signer.statement :
+      statement.actions == toset(["s3:ListBucket"]) && length(statement.condition) == 1 && alltrue([
+        for condition in statement.condition :
+        condition.test == "StringLike" && condition.variable == "s3:prefix" && toset(condition.values) == toset(["imports/*"])
+      ])
+    ])
+    error_message = "s3:ListBucket must be limited to keys under key_prefix with an s3:prefix condition."
+  }
+
+  assert {
+    condition = toset(flatten([for statement in data.aws_iam_policy_document.signer.statement : tolist(statement.actions)])) == toset([
+      "s3:PutObject",
+      "s3:GetObject",
+      "s3:ListBucket",
+      "s3:AbortMultipartUpload",
+      "s3:ListMultipartUploadParts",
+      "s3:ListBucketMultipartUploads",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+    ])
+    error_message = "The signer policy must grant exactly the actions of the design, multipart ones included by default."
   }
 
   assert {
@@ -97,8 +141,31 @@ run "defaults_plan" {
   }
 
   assert {
-    condition     = aws_lambda_permission.api_gateway.source_arn == "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/POST/import"
-    error_message = "The Lambda permission must be scoped to this API, stage, method and path."
+    condition = { for route, permission in aws_lambda_permission.api_gateway : route => permission.source_arn } == {
+      "POST /import"                      = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/POST/import"
+      "GET /import/{import_id}"           = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/GET/import/*"
+      "DELETE /import/{import_id}"        = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/DELETE/import/*"
+      "POST /import/{import_id}/parts"    = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/POST/import/*/parts"
+      "GET /import/{import_id}/parts"     = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/GET/import/*/parts"
+      "POST /import/{import_id}/complete" = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/POST/import/*/complete"
+    }
+    error_message = "There must be one Lambda permission per route, scoped to this API, stage, method and path."
+  }
+
+  assert {
+    condition = toset(keys(aws_lambda_permission.api_gateway)) == toset(flatten([
+      for path, methods in jsondecode(output.openapi_document).paths : [for method, operation in methods : "${upper(method)} ${path}"]
+    ]))
+    error_message = "Every operation of the OpenAPI body must have its Lambda permission, and no other permission may exist."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_permission.api_gateway["POST /import"].statement_id == "AllowApiGatewayImport" &&
+      length(distinct([for permission in aws_lambda_permission.api_gateway : permission.statement_id])) == 6 &&
+      alltrue([for permission in aws_lambda_permission.api_gateway : permission.principal == "apigateway.amazonaws.com" && permission.action == "lambda:InvokeFunction"])
+    )
+    error_message = "Permissions must have distinct statement ids (POST /import keeping its original one) and let API Gateway invoke only."
   }
 
   assert {
@@ -115,11 +182,14 @@ run "defaults_plan" {
     condition = (
       one(aws_lambda_function.signer.environment).variables["BUCKET_NAME"] == "signed-import-20261125120000000000000001" &&
       one(aws_lambda_function.signer.environment).variables["KEY_PREFIX"] == "imports/" &&
-      one(aws_lambda_function.signer.environment).variables["MAX_UPLOAD_BYTES"] == "5368709120" &&
+      one(aws_lambda_function.signer.environment).variables["MAX_UPLOAD_BYTES"] == "5497558138880" &&
       one(aws_lambda_function.signer.environment).variables["URL_EXPIRY_SECONDS"] == "900" &&
+      one(aws_lambda_function.signer.environment).variables["MULTIPART_ENABLED"] == "true" &&
+      one(aws_lambda_function.signer.environment).variables["MULTIPART_THRESHOLD_BYTES"] == "104857600" &&
+      one(aws_lambda_function.signer.environment).variables["CALLER_ISOLATION"] == "iam" &&
       strcontains(one(aws_lambda_function.signer.environment).variables["ALLOWED_CONTENT_TYPES"], "text/csv")
     )
-    error_message = "The signer environment must carry bucket, prefix, limits and expiry."
+    error_message = "The signer environment must carry bucket, prefix, limits, expiry, multipart settings and caller isolation."
   }
 
   assert {
@@ -136,6 +206,23 @@ run "defaults_plan" {
   assert {
     condition     = length(aws_api_gateway_stage.this.access_log_settings) == 1 && can(jsondecode(one(aws_api_gateway_stage.this.access_log_settings).format).requestId)
     error_message = "The stage must write JSON access logs."
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_notification.this) == 1 && aws_s3_bucket_notification.this[0].eventbridge == true && aws_s3_bucket_notification.this[0].bucket == "signed-import-20261125120000000000000001"
+    error_message = "The created bucket must send its events to EventBridge by default."
+  }
+
+  assert {
+    condition = jsondecode(output.object_created_event_pattern) == {
+      source        = ["aws.s3"]
+      "detail-type" = ["Object Created"]
+      detail = {
+        bucket = { name = ["signed-import-20261125120000000000000001"] }
+        object = { key = [{ prefix = "imports/" }] }
+      }
+    }
+    error_message = "object_created_event_pattern must match Object Created events of this bucket under key_prefix."
   }
 
   assert {
@@ -157,40 +244,123 @@ run "defaults_plan" {
 run "openapi_body" {
   command = plan
 
-  # Every method of every path: authorized, validated, proxied to the signer.
+  assert {
+    condition = toset(flatten([
+      for path, methods in jsondecode(output.openapi_document).paths : [
+        for method, operation in methods : "${upper(method)} ${path} ${operation.operationId}"
+      ]
+      ])) == toset([
+      "POST /import createImport",
+      "GET /import/{import_id} getImport",
+      "DELETE /import/{import_id} abortImport",
+      "POST /import/{import_id}/parts signParts",
+      "GET /import/{import_id}/parts listParts",
+      "POST /import/{import_id}/complete completeImport",
+    ])
+    error_message = "The API must expose exactly the six import operations, with their operation ids."
+  }
+
+  # Every method of every path: authorized like the module, validated, proxied to the signer.
   assert {
     condition = alltrue(flatten([
       for path, methods in jsondecode(output.openapi_document).paths : [
-        for method, operation in methods : length(operation.security) > 0
+        for method, operation in methods : operation.security == [{ sigv4 = [] }]
       ]
     ]))
-    error_message = "Every method must require authorization."
+    error_message = "Every method must require the module's authorization (AWS_IAM by default)."
   }
 
   assert {
     condition = alltrue(flatten([
       for path, methods in jsondecode(output.openapi_document).paths : [
         for method, operation in methods :
-        operation["x-amazon-apigateway-request-validator"] == "body" &&
+        operation["x-amazon-apigateway-request-validator"] == (method == "post" ? "body" : "parameters") &&
         operation["x-amazon-apigateway-integration"].type == "aws_proxy" &&
+        operation["x-amazon-apigateway-integration"].httpMethod == "POST" &&
+        operation["x-amazon-apigateway-integration"].timeoutInMillis == 29000 &&
         operation["x-amazon-apigateway-integration"].uri == aws_lambda_function.signer.invoke_arn
       ]
     ]))
-    error_message = "Every method must validate its request and proxy to the signer."
+    error_message = "Every method must have a request validator (body for POST, parameters for GET and DELETE) and proxy to the signer."
   }
 
   assert {
-    condition     = jsondecode(output.openapi_document)["x-amazon-apigateway-request-validators"].body.validateRequestBody == true
-    error_message = "The body validator must validate request bodies."
+    condition = jsondecode(output.openapi_document)["x-amazon-apigateway-request-validators"] == {
+      body       = { validateRequestBody = true, validateRequestParameters = true }
+      parameters = { validateRequestBody = false, validateRequestParameters = true }
+    }
+    error_message = "The body validator must validate bodies and parameters; the parameters validator parameters only."
   }
 
   assert {
-    condition     = keys(jsondecode(output.openapi_document).paths) == ["/import"] && keys(jsondecode(output.openapi_document).paths["/import"]) == ["post"]
-    error_message = "The API must expose POST /import and nothing else."
+    condition = toset(flatten([
+      for path, methods in jsondecode(output.openapi_document).paths : [
+        for method, operation in methods :
+        "${operation.operationId} ${try(operation.requestBody.content["application/json"].schema["$ref"], "-")} ${try(operation.requestBody.required, "-")}"
+      ]
+      ])) == toset([
+      "createImport #/components/schemas/ImportRequest true",
+      "signParts #/components/schemas/SignPartsRequest true",
+      "completeImport #/components/schemas/CompleteRequest true",
+      "getImport - -",
+      "listParts - -",
+      "abortImport - -",
+    ])
+    error_message = "POST operations must require a body of their request model (ImportRequest, SignPartsRequest, CompleteRequest); GET and DELETE take none."
   }
 
   assert {
-    condition     = jsondecode(output.openapi_document).components.securitySchemes.sigv4["x-amazon-apigateway-authtype"] == "awsSigv4" && jsondecode(output.openapi_document).paths["/import"].post.security == [{ sigv4 = [] }]
+    condition = alltrue(flatten([
+      for path, methods in jsondecode(output.openapi_document).paths : [
+        for method, operation in methods :
+        strcontains(path, "{import_id}") ? operation.parameters == [{ name = "import_id", in = "path", required = true, schema = { type = "string" } }] : !can(operation.parameters)
+      ]
+    ]))
+    error_message = "Every {import_id} route must declare its required path parameter; /import declares none."
+  }
+
+  assert {
+    condition = {
+      for path, methods in jsondecode(output.openapi_document).paths : path => {
+        for method, operation in methods : method => join(" ", sort(keys(operation.responses)))
+      }
+      } == {
+      "/import"                      = { post = "201 400 403 413 415 429 500" }
+      "/import/{import_id}"          = { get = "200 403 404 429 500", delete = "204 403 404 409 429 500" }
+      "/import/{import_id}/parts"    = { post = "200 400 403 404 409 413 415 429 500", get = "200 403 404 409 429 500" }
+      "/import/{import_id}/complete" = { post = "200 400 403 404 409 413 415 429 500" }
+    }
+    error_message = "Every operation must document exactly its statuses."
+  }
+
+  assert {
+    condition = {
+      for path, methods in jsondecode(output.openapi_document).paths : path => {
+        for method, operation in methods : method => try(operation.responses[one([for status in keys(operation.responses) : status if startswith(status, "2")])].content["application/json"].schema["$ref"], null)
+      }
+      } == {
+      "/import"                      = { post = "#/components/schemas/ImportResponse" }
+      "/import/{import_id}"          = { get = "#/components/schemas/ImportStatus", delete = null }
+      "/import/{import_id}/parts"    = { post = "#/components/schemas/SignPartsResponse", get = "#/components/schemas/ListPartsResponse" }
+      "/import/{import_id}/complete" = { post = "#/components/schemas/CompleteResponse" }
+    }
+    error_message = "Every success response must reference its response model; 204 has no body."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for path, methods in jsondecode(output.openapi_document).paths : [
+        for method, operation in methods : [
+          for status, response in operation.responses :
+          response.content["application/json"].schema["$ref"] == "#/components/schemas/Error" if !startswith(status, "2")
+        ]
+      ]
+    ])) && jsondecode(output.openapi_document).paths["/import/{import_id}"].get.responses["404"].description == "No such import" && jsondecode(output.openapi_document).paths["/import/{import_id}"].delete.responses["409"].description == "Conflicts with the import's state"
+    error_message = "Every error status must answer the Error model, with its documented meaning."
+  }
+
+  assert {
+    condition     = jsondecode(output.openapi_document).components.securitySchemes.sigv4["x-amazon-apigateway-authtype"] == "awsSigv4"
     error_message = "AWS_IAM must be the default authorization."
   }
 
@@ -205,8 +375,56 @@ run "openapi_body" {
   }
 
   assert {
+    condition = (
+      jsondecode(output.openapi_document).components.schemas.ImportRequest.properties.multipart.type == "boolean" &&
+      jsondecode(output.openapi_document).components.schemas.ImportRequest.properties.part_size.minimum == 5242880 &&
+      jsondecode(output.openapi_document).components.schemas.ImportRequest.properties.part_size.maximum == 5368709120 &&
+      jsondecode(output.openapi_document).components.schemas.ImportRequest.properties.checksum_algorithm.enum == ["CRC64NVME"] &&
+      jsondecode(output.openapi_document).components.schemas.ImportRequest.properties.checksum_crc64nvme.pattern == "^[A-Za-z0-9+/]{11}=$"
+    )
+    error_message = "ImportRequest must accept multipart, part_size (5 MiB to 5 GiB), checksum_algorithm CRC64NVME and a base64 CRC-64/NVME."
+  }
+
+  assert {
+    condition = (
+      jsondecode(output.openapi_document).components.schemas.SignPartsRequest.additionalProperties == false &&
+      jsondecode(output.openapi_document).components.schemas.SignPartsRequest.properties.part_numbers.maxItems == 100 &&
+      jsondecode(output.openapi_document).components.schemas.SignPartsRequest.properties.part_numbers.items == { type = "integer", minimum = 1, maximum = 10000 } &&
+      jsondecode(output.openapi_document).components.schemas.SignPartsRequest.properties.parts.maxItems == 100 &&
+      jsondecode(output.openapi_document).components.schemas.SignPartsRequest.properties.parts.items.required == ["part_number"] &&
+      jsondecode(output.openapi_document).components.schemas.SignPartsRequest.properties.parts.items.additionalProperties == false &&
+      jsondecode(output.openapi_document).components.schemas.CompleteRequest.required == ["parts"] &&
+      jsondecode(output.openapi_document).components.schemas.CompleteRequest.additionalProperties == false &&
+      jsondecode(output.openapi_document).components.schemas.CompleteRequest.properties.parts.maxItems == 10000 &&
+      jsondecode(output.openapi_document).components.schemas.CompleteRequest.properties.parts.items.required == ["part_number", "etag"] &&
+      jsondecode(output.openapi_document).components.schemas.CompleteRequest.properties.parts.items.properties.etag == { type = "string", minLength = 1, maxLength = 1024 }
+    )
+    error_message = "SignPartsRequest and CompleteRequest must bound their lists and refuse unknown fields."
+  }
+
+  assert {
+    condition = (
+      jsondecode(output.openapi_document).components.schemas.ImportResponse.required == ["import_id", "bucket", "key", "expires_at", "upload"] &&
+      jsondecode(output.openapi_document).components.schemas.ImportResponse.properties.upload.required == ["method"] &&
+      jsondecode(output.openapi_document).components.schemas.ImportResponse.properties.upload.properties.method.enum == ["PUT", "MULTIPART"] &&
+      alltrue([for field in ["url", "headers", "part_size", "part_count", "parts", "checksum_algorithm"] : can(jsondecode(output.openapi_document).components.schemas.ImportResponse.properties.upload.properties[field])]) &&
+      can(jsondecode(output.openapi_document).components.schemas.ImportResponse.properties.upload_url) &&
+      jsondecode(output.openapi_document).components.schemas.SignedPart.required == ["part_number", "size", "url", "headers"] &&
+      jsondecode(output.openapi_document).components.schemas.SignPartsResponse.required == ["expires_at", "parts"] &&
+      jsondecode(output.openapi_document).components.schemas.ListPartsResponse.required == ["import_id", "size", "part_size", "part_count", "parts"] &&
+      jsondecode(output.openapi_document).components.schemas.ListPartsResponse.properties.parts.items.required == ["part_number", "size", "etag"] &&
+      jsondecode(output.openapi_document).components.schemas.CompleteResponse.required == ["import_id", "key", "status", "size", "etag"] &&
+      jsondecode(output.openapi_document).components.schemas.CompleteResponse.properties.status.enum == ["complete"] &&
+      jsondecode(output.openapi_document).components.schemas.ImportStatus.required == ["import_id", "key", "status", "method"] &&
+      jsondecode(output.openapi_document).components.schemas.ImportStatus.properties.status.enum == ["pending", "uploading", "complete"] &&
+      jsondecode(output.openapi_document).components.schemas.ImportStatus.properties.method.enum == ["PUT", "MULTIPART"]
+    )
+    error_message = "Response models must describe both upload kinds, signed parts, part lists, completion and status as designed."
+  }
+
+  assert {
     condition = alltrue([
-      for type in ["DEFAULT_4XX", "DEFAULT_5XX", "BAD_REQUEST_BODY", "MISSING_AUTHENTICATION_TOKEN", "ACCESS_DENIED", "THROTTLED", "UNAUTHORIZED"] :
+      for type in ["DEFAULT_4XX", "DEFAULT_5XX", "BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS", "MISSING_AUTHENTICATION_TOKEN", "ACCESS_DENIED", "THROTTLED", "UNAUTHORIZED"] :
       can(regex("^\\{\"error\":\\{\"code\":\"[A-Za-z]+\",\"message\":\\$context\\.error\\.messageString\\}\\}$", jsondecode(output.openapi_document)["x-amazon-apigateway-gateway-responses"][type].responseTemplates["application/json"]))
     ])
     error_message = "Gateway responses must return the module's {\"error\":{\"code\",\"message\"}} JSON shape."

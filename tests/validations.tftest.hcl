@@ -145,14 +145,65 @@ run "content_type_invalid" {
   expect_failures = [var.allowed_content_types]
 }
 
-run "max_upload_over_5gib" {
+run "max_upload_over_10000_parts" {
   command = plan
 
   variables {
-    max_upload_bytes = 5368709121
+    max_upload_bytes = 53687091200001
   }
 
   expect_failures = [var.max_upload_bytes]
+}
+
+run "max_upload_over_5gib_without_multipart" {
+  command = plan
+
+  variables {
+    multipart_enabled = false
+    max_upload_bytes  = 5368709121
+  }
+
+  expect_failures = [var.max_upload_bytes]
+}
+
+run "multipart_disabled_with_default_max_upload" {
+  command = plan
+
+  variables {
+    multipart_enabled = false
+  }
+
+  expect_failures = [var.max_upload_bytes]
+}
+
+run "multipart_threshold_below_5mib" {
+  command = plan
+
+  variables {
+    multipart_threshold_bytes = 5242879
+  }
+
+  expect_failures = [var.multipart_threshold_bytes]
+}
+
+run "multipart_threshold_over_5gib" {
+  command = plan
+
+  variables {
+    multipart_threshold_bytes = 5368709121
+  }
+
+  expect_failures = [var.multipart_threshold_bytes]
+}
+
+run "multipart_threshold_fraction" {
+  command = plan
+
+  variables {
+    multipart_threshold_bytes = 5242880.5
+  }
+
+  expect_failures = [var.multipart_threshold_bytes]
 }
 
 run "max_upload_zero" {

@@ -1,5 +1,6 @@
 # A realistic production setup: Cognito-authorized API, SSE-KMS bucket, browser uploads from
-# one origin, imports expiring after 30 days, and the regional API Gateway logging role.
+# one origin, imports expiring after 30 days, every completed import announced on an SQS queue
+# through EventBridge, and the regional API Gateway logging role.
 
 terraform {
   required_version = ">= 1.9"
@@ -88,4 +89,51 @@ module "imports" {
     team        = "data-platform"
     environment = "production"
   }
+}
+
+################################################################################
+# Every completed import (single PUT or multipart) lands on a queue
+################################################################################
+
+resource "aws_cloudwatch_event_rule" "imported" {
+  name          = "orders-import-object-created"
+  description   = "Objects created under the import prefix"
+  event_pattern = module.imports.object_created_event_pattern
+}
+
+resource "aws_sqs_queue" "imported" {
+  name                      = "orders-import-object-created"
+  sqs_managed_sse_enabled   = true
+  message_retention_seconds = 1209600
+}
+
+data "aws_iam_policy_document" "imported_queue" {
+  statement {
+    sid       = "EventBridgeSendsFromTheRule"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.imported.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.imported.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "imported" {
+  queue_url = aws_sqs_queue.imported.id
+  policy    = data.aws_iam_policy_document.imported_queue.json
+}
+
+resource "aws_cloudwatch_event_target" "imported" {
+  rule = aws_cloudwatch_event_rule.imported.name
+  arn  = aws_sqs_queue.imported.arn
+
+  depends_on = [aws_sqs_queue_policy.imported]
 }

@@ -12,3 +12,8 @@ output "openapi_document" {
   description = "The API's rendered OpenAPI document."
   value       = module.imports.openapi_document
 }
+
+output "imported_queue_url" {
+  description = "SQS queue receiving an EventBridge \"Object Created\" event for every completed import."
+  value       = aws_sqs_queue.imported.id
+}

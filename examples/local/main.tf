@@ -47,8 +47,11 @@ module "imports" {
   attach_deny_insecure_transport_policy = false
 
   allowed_content_types = ["application/octet-stream", "text/csv", "application/json"]
-  max_upload_bytes      = 64 * 1024 * 1024
   url_expiry_seconds    = 300
+
+  # Multipart from 16 MiB, so local tests exercise it with small files; at most 1 GiB per import.
+  multipart_threshold_bytes = 16777216
+  max_upload_bytes          = 1073741824
 
   tags = { environment = "local" }
 }
