@@ -1,10 +1,17 @@
-"""Apply examples/local on moto_server, check what AWS would hold, run the consumer flow through
-the local gateway with the deployed zip, and prove `terraform destroy` leaves nothing behind."""
+"""Apply examples/local on moto_server, check what AWS would hold, run the consumer flows (single
+PUT and multipart, interrupted and resumed) through the local gateway with the deployed zip, and
+prove `terraform destroy` leaves nothing behind.
+
+Callers are told apart as API Gateway would (the local gateway derives the IAM user from the
+SigV4 access key id); moto checks no signature, so what S3 itself refuses is proven against
+LocalStack (test_signatures_localstack.py), not here.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -12,11 +19,38 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localdev.consumer import put_signed, request_import, sha256_b64, upload
+from localdev.consumer import (
+    ApiError,
+    Sigv4Key,
+    abort_import,
+    call_api,
+    complete_import,
+    crc64nvme_b64,
+    import_path,
+    import_status,
+    list_parts,
+    put_signed,
+    request_import,
+    resume_multipart,
+    sha256_b64,
+    sign_parts,
+    upload,
+    upload_multipart,
+)
 from localdev.emulator import REGION, MotoServer
 from localdev.stack import LocalStack, deployed
 
 NAME = "signed-import-local"
+MIB = 1024 * 1024
+ALICE = Sigv4Key("AKIAALICE00000000001", "alice-secret")
+BOB = Sigv4Key("AKIABOB0000000000002", "bob-secret")
+KEY = r"imports/[a-z2-7]{26}/"  # key_prefix + the caller's partition + "/"
+ROUTES = {
+    "/import": {"POST"},
+    "/import/{import_id}": {"GET", "DELETE"},
+    "/import/{import_id}/parts": {"GET", "POST"},
+    "/import/{import_id}/complete": {"POST"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +120,25 @@ def test_signer_role_is_scoped_to_the_prefix(moto: MotoServer, outputs: dict[str
     policy = iam.get_role_policy(RoleName=f"{NAME}-signer", PolicyName=f"{NAME}-signer")
     document = policy["PolicyDocument"]
     document = json.loads(document) if isinstance(document, str) else document
-    s3_statements = [s for s in document["Statement"] if str(s["Action"]).startswith("s3:")]
-    assert s3_statements, "the signer must be allowed to put objects"
-    for statement in s3_statements:
-        assert statement["Action"] == "s3:PutObject"
-        assert statement["Resource"] == f"arn:aws:s3:::{bucket}/imports/*"
+    granted = set()
+    for statement in document["Statement"]:
+        actions = statement["Action"]
+        resources = statement["Resource"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            if action.startswith("s3:"):
+                assert statement["Effect"] == "Allow"
+                for resource in [resources] if isinstance(resources, str) else resources:
+                    granted.add((action, resource, json.dumps(statement.get("Condition"))))
+    objects = f"arn:aws:s3:::{bucket}/imports/*"
+    prefix_only = json.dumps({"StringLike": {"s3:prefix": "imports/*"}})
+    assert granted == {
+        ("s3:PutObject", objects, "null"),
+        ("s3:GetObject", objects, "null"),
+        ("s3:AbortMultipartUpload", objects, "null"),
+        ("s3:ListMultipartUploadParts", objects, "null"),
+        ("s3:ListBucket", f"arn:aws:s3:::{bucket}", prefix_only),
+        ("s3:ListBucketMultipartUploads", f"arn:aws:s3:::{bucket}", "null"),
+    }
 
 
 def test_function_and_logs(moto: MotoServer, outputs: dict[str, Any]) -> None:
@@ -98,21 +146,33 @@ def test_function_and_logs(moto: MotoServer, outputs: dict[str, Any]) -> None:
     assert config["Runtime"] == "python3.13"
     assert config["Architectures"] == ["arm64"]
     assert config["Handler"] == "signed_import.handler.handler"
-    assert config["Environment"]["Variables"]["BUCKET_NAME"] == outputs["bucket_name"]
-    assert config["Environment"]["Variables"]["KEY_PREFIX"] == "imports/"
+    variables = config["Environment"]["Variables"]
+    assert variables["BUCKET_NAME"] == outputs["bucket_name"]
+    assert variables["KEY_PREFIX"] == "imports/"
+    assert variables["MULTIPART_ENABLED"] == "true"
+    assert variables["MULTIPART_THRESHOLD_BYTES"] == str(16 * MIB)
+    assert variables["MAX_UPLOAD_BYTES"] == str(1024 * MIB)
+    assert variables["CALLER_ISOLATION"] == "iam"
     groups = moto.client("logs").describe_log_groups()["logGroups"]
     retention = {g["logGroupName"]: g.get("retentionInDays") for g in groups}
     assert retention[f"/aws/lambda/{NAME}"] == 365
     assert retention[f"/aws/apigateway/{NAME}/v1/access"] == 365
 
 
-def test_only_this_route_may_invoke_the_signer(moto: MotoServer, outputs: dict[str, Any]) -> None:
+def test_only_the_api_routes_may_invoke_the_signer(
+    moto: MotoServer, outputs: dict[str, Any]
+) -> None:
     policy = json.loads(moto.client("lambda").get_policy(FunctionName=NAME)["Policy"])
     api_id = outputs["rest_api_id"]
-    [statement] = policy["Statement"]
-    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
-    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == (
-        f"arn:aws:execute-api:{REGION}:123456789012:{api_id}/v1/POST/import"
+    execution_arn = f"arn:aws:execute-api:{REGION}:123456789012:{api_id}/v1/"
+    for statement in policy["Statement"]:
+        assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+        assert statement["Action"] == "lambda:InvokeFunction"
+    source_arns = sorted(s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"])
+    assert source_arns == sorted(
+        execution_arn + method + path.replace("{import_id}", "*")
+        for path, methods in ROUTES.items()
+        for method in methods
     )
 
 
@@ -120,9 +180,9 @@ def test_api_is_built_from_the_openapi_body(moto: MotoServer, outputs: dict[str,
     apigateway = moto.client("apigateway")
     api_id = outputs["rest_api_id"]
     resources = apigateway.get_resources(restApiId=api_id)["items"]
-    imports = [r for r in resources if r["path"] == "/import"]
-    assert len(imports) == 1
-    assert "POST" in imports[0]["resourceMethods"]
+    methods = {r["path"]: set(r.get("resourceMethods", {})) for r in resources}
+    assert {path: methods.get(path) for path in ROUTES} == ROUTES
+    assert set(methods) - set(ROUTES) == {"/"}
     stage = apigateway.get_stage(restApiId=api_id, stageName="v1")
     assert json.loads(stage["accessLogSettings"]["format"])["requestId"] == "$context.requestId"
     assert stage["tracingEnabled"] is True
@@ -137,7 +197,7 @@ def test_consumer_uploads_through_the_local_api(
     )
     assert result.put_status == 200
     answer = result.import_response
-    assert answer["key"] == f"imports/{answer['import_id']}"
+    assert re.fullmatch(KEY + re.escape(answer["import_id"]), answer["key"])
     stored = moto.client("s3").get_object(Bucket=answer["bucket"], Key=answer["key"])
     assert stored["Body"].read() == data
     assert stored["ContentType"] == "text/csv"
@@ -150,10 +210,20 @@ def test_consumer_uploads_through_the_local_api(
         ({"content_type": "text/csv"}, 400, "InvalidBody"),  # refused by the validator
         ({"size": 0}, 400, "InvalidBody"),
         ({"size": 10, "content_type": "image/png"}, 415, "ContentTypeNotAllowed"),
-        ({"size": 64 * 1024 * 1024 + 1}, 413, "SizeTooLarge"),
+        ({"size": 1024 * MIB + 1}, 413, "SizeTooLarge"),
+        ({"size": 5, "checksum_algorithm": "CRC64NVME"}, 400, "MissingChecksum"),
+        ({"size": 20 * MIB, "checksum_sha256": "A" * 43 + "="}, 400, "InvalidChecksum"),
         ({"size": 5, "filename": "../../etc/passwd"}, 400, "InvalidFilename"),
     ],
-    ids=["missing-size", "zero-size", "type-not-allowed", "over-limit", "path-in-filename"],
+    ids=[
+        "missing-size",
+        "zero-size",
+        "type-not-allowed",
+        "over-limit",
+        "single-put-crc-not-given",
+        "sha256-on-multipart",
+        "path-in-filename",
+    ],
 )
 def test_bad_requests_write_nothing(  # noqa: PLR0917 (pytest passes fixtures positionally)
     moto: MotoServer,
@@ -184,6 +254,7 @@ def test_put_without_signed_header_is_not_what_was_declared(
     assert headers == {
         "Content-Type": "text/csv",
         "Content-Length": str(len(data)),
+        "If-None-Match": "*",
         "x-amz-checksum-sha256": sha256_b64(data),
     }
     assert put_signed(answer["upload"]["url"], headers, data, None) == 200
@@ -209,6 +280,9 @@ def test_existing_bucket_is_used_not_managed(
         policy = json.loads(policy) if isinstance(policy, str) else policy
         resources = [s["Resource"] for s in policy["Statement"] if s["Action"] == "s3:PutObject"]
         assert resources == [f"arn:aws:s3:::{existing}/imports/*"]
+        # The module leaves the consumer's bucket alone: no notification configuration.
+        notifications = s3.get_bucket_notification_configuration(Bucket=existing)
+        assert "EventBridgeConfiguration" not in notifications
         result = upload(
             stack.import_url, b"id\n1\n", content_type="text/csv", filename="a.csv", metadata={}
         )
@@ -220,3 +294,235 @@ def test_existing_bucket_is_used_not_managed(
     assert s3.get_object(Bucket=existing, Key=key)["Body"].read() == b"id\n1\n"
     s3.delete_object(Bucket=existing, Key=key)
     s3.delete_bucket(Bucket=existing)
+
+
+def object_created_pattern(bucket: str) -> str:
+    """The module's object_created_event_pattern output, for this bucket and key_prefix."""
+    return json.dumps(
+        {
+            "source": ["aws.s3"],
+            "detail-type": ["Object Created"],
+            "detail": {
+                "bucket": {"name": [bucket]},
+                "object": {"key": [{"prefix": "imports/"}]},
+            },
+        }
+    )
+
+
+def test_completed_imports_reach_eventbridge(
+    moto: MotoServer, outputs: dict[str, Any], gateway: str
+) -> None:
+    # moto 5.2 applies the bucket's EventBridge setting (events are delivered) but leaves
+    # EventBridgeConfiguration out of GetBucketNotificationConfiguration: delivery is the proof.
+    bucket = outputs["bucket_name"]
+    events, sqs = moto.client("events"), moto.client("sqs")
+    queue_url = sqs.create_queue(QueueName="imports-created")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    events.put_rule(Name="imports-created", EventPattern=object_created_pattern(bucket))
+    events.put_targets(Rule="imports-created", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    try:
+        single = upload(gateway, b"id\n1\n", content_type="text/csv", filename="a.csv", metadata={})
+        multipart = upload_multipart(
+            gateway,
+            secrets.token_bytes(6 * MIB),
+            content_type="application/octet-stream",
+            filename="b.bin",
+            metadata={},
+            part_size=5 * MIB,
+        )
+        moto.client("s3").put_object(Bucket=bucket, Key="elsewhere/c", Body=b"not an import")
+        received: list[dict[str, Any]] = []
+        while batch := sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=60
+        ).get("Messages", []):
+            received += batch
+    finally:
+        events.remove_targets(Rule="imports-created", Ids=["queue"])
+        events.delete_rule(Name="imports-created")
+        sqs.delete_queue(QueueUrl=queue_url)
+
+    assert multipart.completion is not None
+    delivered = [json.loads(message["Body"]) for message in received]
+    # An event for each completed import, none for the object outside key_prefix. (S3 sends one
+    # per object; moto sends a completed multipart upload's twice, with `reason` "ObjectCreated"
+    # where S3 says PutObject or CompleteMultipartUpload.)
+    assert {(e["detail-type"], e["detail"]["object"]["key"]) for e in delivered} == {
+        ("Object Created", single.import_response["key"]),
+        ("Object Created", multipart.completion["key"]),
+    }
+    assert all(e["detail"]["bucket"]["name"] == bucket for e in delivered)
+
+
+def test_replayed_single_put_url_is_refused(
+    moto: MotoServer, outputs: dict[str, Any], gateway: str
+) -> None:
+    data = b"id,amount\n1,9.50\n"
+    result = upload(
+        gateway, data, content_type="text/csv", filename="a.csv", metadata={}, auth=ALICE
+    )
+    assert result.put_status == 200
+    answer = result.import_response
+    s3 = moto.client("s3")
+    before = s3.list_object_versions(Bucket=answer["bucket"], Prefix=answer["key"])["Versions"]
+
+    replayed = put_signed(answer["upload"]["url"], answer["upload"]["headers"], data, None)
+
+    assert replayed == 412
+    after = s3.list_object_versions(Bucket=answer["bucket"], Prefix=answer["key"])["Versions"]
+    assert [v["VersionId"] for v in after] == [v["VersionId"] for v in before]
+    assert s3.get_object(Bucket=answer["bucket"], Key=answer["key"])["Body"].read() == data
+
+
+def multipart_uploads(moto: MotoServer, bucket: str, key: str) -> list[dict[str, Any]]:
+    listed = moto.client("s3").list_multipart_uploads(Bucket=bucket, Prefix=key)
+    return [u for u in listed.get("Uploads", []) if u["Key"] == key]
+
+
+def test_interrupted_multipart_import_resumes_and_completes(
+    moto: MotoServer, outputs: dict[str, Any], gateway: str
+) -> None:
+    data = secrets.token_bytes(64 * MIB)
+    bucket = outputs["bucket_name"]
+
+    interrupted = upload_multipart(
+        gateway,
+        data,
+        content_type="application/octet-stream",
+        filename="measurements.bin",
+        metadata={"source": "e2e"},
+        part_size=8 * MIB,
+        stop_after_parts=3,
+        auth=ALICE,
+    )
+
+    assert interrupted.import_response is not None
+    created = interrupted.import_response
+    assert created["upload"]["method"] == "MULTIPART"
+    assert created["upload"]["checksum_algorithm"] == "CRC64NVME"
+    assert (interrupted.part_size, interrupted.part_count) == (8 * MIB, 8)
+    assert (interrupted.uploaded, interrupted.completion) == ((1, 2, 3), None)
+    key = created["key"]
+    assert re.fullmatch(KEY + re.escape(interrupted.import_id), key)
+    status, state = import_status(gateway, interrupted.import_id, auth=ALICE)
+    assert status == 200, state
+    assert (state["status"], state["method"]) == ("uploading", "MULTIPART")
+    assert (state["parts_uploaded"], state["bytes_uploaded"]) == (3, 24 * MIB)
+    status, held = list_parts(gateway, interrupted.import_id, auth=ALICE)
+    assert status == 200, held
+    assert [(p["part_number"], p["size"]) for p in held["parts"]] == [
+        (n, 8 * MIB) for n in (1, 2, 3)
+    ]
+
+    resumed = resume_multipart(gateway, interrupted.import_id, data, auth=ALICE)
+
+    assert resumed.held == (1, 2, 3)
+    assert resumed.uploaded == (4, 5, 6, 7, 8)
+    assert resumed.etags == {**interrupted.etags, **resumed.etags}
+    completion = resumed.completion
+    assert completion is not None
+    assert completion["status"] == "complete"
+    assert (completion["import_id"], completion["key"]) == (interrupted.import_id, key)
+    assert completion["size"] == len(data)
+    s3 = moto.client("s3")
+    stored = s3.get_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    assert stored["Body"].read() == data
+    assert stored["ContentType"] == "application/octet-stream"
+    assert stored["Metadata"] == {"filename": "measurements.bin", "source": "e2e"}
+    assert stored["ETag"] == completion["etag"]
+    assert stored["ETag"].endswith('-8"')
+    assert stored["ChecksumCRC64NVME"] == crc64nvme_b64(data)
+    assert multipart_uploads(moto, bucket, key) == []
+
+    status, state = import_status(gateway, interrupted.import_id, auth=ALICE)
+    assert status == 200, state
+    assert state["status"] == "complete"
+    assert (state["size"], state["etag"]) == (len(data), completion["etag"])
+
+    # Completing again answers the same 200; aborting a complete import is a conflict.
+    again = complete_import(gateway, interrupted.import_id, resumed.etags, auth=ALICE)
+    assert again == (200, completion)
+    status, conflict = abort_import(gateway, interrupted.import_id, auth=ALICE)
+    assert (status, conflict["error"]["code"]) == (409, "AlreadyComplete")
+
+
+def test_aborted_import_leaves_nothing(
+    moto: MotoServer, outputs: dict[str, Any], gateway: str
+) -> None:
+    data = secrets.token_bytes(11 * MIB)
+    bucket = outputs["bucket_name"]
+    started = upload_multipart(
+        gateway,
+        data,
+        content_type="application/octet-stream",
+        filename="partial.bin",
+        metadata={},
+        part_size=5 * MIB,
+        checksum=False,
+        stop_after_parts=2,
+        auth=ALICE,
+    )
+    assert started.import_response is not None
+    key = started.import_response["key"]
+    assert len(multipart_uploads(moto, bucket, key)) == 1
+
+    status, answer = abort_import(gateway, started.import_id, auth=ALICE)
+
+    assert (status, answer) == (204, {})
+    assert multipart_uploads(moto, bucket, key) == []
+    assert moto.client("s3").list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount") == 0
+    for status, answer in (
+        import_status(gateway, started.import_id, auth=ALICE),
+        list_parts(gateway, started.import_id, auth=ALICE),
+        sign_parts(gateway, started.import_id, [3], auth=ALICE),
+        complete_import(gateway, started.import_id, started.etags, auth=ALICE),
+        abort_import(gateway, started.import_id, auth=ALICE),
+    ):
+        assert (status, answer["error"]["code"]) == (404, "NotFound")
+    with pytest.raises(ApiError) as resumed:
+        resume_multipart(gateway, started.import_id, data, checksum=False, auth=ALICE)
+    assert resumed.value.status == 404
+
+
+def test_another_caller_never_sees_an_import(
+    moto: MotoServer, outputs: dict[str, Any], gateway: str
+) -> None:
+    data = secrets.token_bytes(6 * MIB)
+    started = upload_multipart(
+        gateway,
+        data,
+        content_type="application/octet-stream",
+        filename="mine.bin",
+        metadata={},
+        part_size=5 * MIB,
+        stop_after_parts=1,
+        auth=ALICE,
+    )
+    import_id = started.import_id
+    not_found = {"error": {"code": "NotFound", "message": "no import with this id"}}
+    crc = crc64nvme_b64(data[5 * MIB :])
+
+    answers = {
+        "GET /import/{id}": import_status(gateway, import_id, auth=BOB),
+        "GET /import/{id}/parts": list_parts(gateway, import_id, auth=BOB),
+        "POST /import/{id}/parts": sign_parts(gateway, import_id, {2: crc}, auth=BOB),
+        "POST /import/{id}/complete": complete_import(gateway, import_id, started.etags, auth=BOB),
+        "DELETE /import/{id}": abort_import(gateway, import_id, auth=BOB),
+        # Without an Authorization header: the local gateway's fixed caller, also not Alice.
+        "GET /import/{id} (local user)": call_api("GET", import_path(gateway, import_id)),
+    }
+
+    assert answers == dict.fromkeys(answers, (404, not_found))
+    # Alice's import is untouched, and hers to finish.
+    status, state = import_status(gateway, import_id, auth=ALICE)
+    assert (status, state["status"], state["parts_uploaded"]) == (200, "uploading", 1)
+    finished = resume_multipart(gateway, import_id, data, auth=ALICE)
+    assert finished.completion is not None
+    assert import_status(gateway, import_id, auth=BOB) == (404, not_found)
+    assert re.fullmatch(KEY + re.escape(import_id), finished.completion["key"])
+    # Bob's keys live under another partition of key_prefix.
+    bob = upload(gateway, b"x", content_type="text/csv", filename="b.csv", metadata={}, auth=BOB)
+    alice_partition = finished.completion["key"].split("/")[1]
+    assert bob.import_response["key"].split("/")[1] != alice_partition
