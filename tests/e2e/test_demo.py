@@ -50,8 +50,16 @@ def test_demo_round_trip_and_cleanup() -> None:
     output, _ = demo.communicate(timeout=600)
     assert demo.returncode == 0, output
     assert "a disallowed type is refused: 415 ContentTypeNotAllowed" in output
-    assert "identical to the upload" in output
-    assert re.search(r"object +s3://signed-import-local-\d+/imports/[a-z2-7]{26}\n", output)
+    assert output.count("identical to the upload") == 2  # the single PUT and the multipart
+    key = r"imports/[a-z2-7]{26}/[a-z2-7]+"  # key_prefix + the caller's partition + import id
+    objects = re.findall(rf"object +s3://signed-import-local-\d+/({key})\n", output)
+    assert len(set(objects)) == 2, output
+    assert "the same URL used again is refused: 412 (object unchanged" in output
+    parts = re.findall(r"^  part (\d)/5 +(\d+) bytes", output, re.MULTILINE)
+    assert parts == [(str(n), str(5 * 2**20)) for n in range(1, 5)] + [("5", str(4 * 2**20))]
+    assert "parts         5 x 5.0 MiB (the last 4.0 MiB)" in output
+    assert re.search(r"CRC64NVME +(\S{12}) declared, \1 stored", output), output
+    assert "status        complete (GET /import/{id})" in output
     assert "terraform destroy" in output
     assert "nothing left running" in output
     assert not is_listening(emulator_port(output))
