@@ -28,6 +28,7 @@ ENV = {
     "AWS_ACCESS_KEY_ID": "AKIDBENCHMARK",
     "AWS_SECRET_ACCESS_KEY": "bench-secret",
     "AWS_SESSION_TOKEN": "bench-token",
+    "BOTO_DISABLE_CRT": "true",  # Lambda's runtime has no awscrt; the dev venv does
 }
 EVENT = {
     "resource": "/import",

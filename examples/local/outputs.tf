@@ -37,3 +37,8 @@ output "openapi_document" {
   description = "The rendered OpenAPI document the local gateway routes by."
   value       = module.imports.openapi_document
 }
+
+output "object_created_event_pattern" {
+  description = "The module's EventBridge pattern for completed imports (moto delivers these events)."
+  value       = module.imports.object_created_event_pattern
+}

@@ -296,20 +296,6 @@ def test_existing_bucket_is_used_not_managed(
     s3.delete_bucket(Bucket=existing)
 
 
-def object_created_pattern(bucket: str) -> str:
-    """The module's object_created_event_pattern output, for this bucket and key_prefix."""
-    return json.dumps(
-        {
-            "source": ["aws.s3"],
-            "detail-type": ["Object Created"],
-            "detail": {
-                "bucket": {"name": [bucket]},
-                "object": {"key": [{"prefix": "imports/"}]},
-            },
-        }
-    )
-
-
 def test_completed_imports_reach_eventbridge(
     moto: MotoServer, outputs: dict[str, Any], gateway: str
 ) -> None:
@@ -321,7 +307,9 @@ def test_completed_imports_reach_eventbridge(
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
-    events.put_rule(Name="imports-created", EventPattern=object_created_pattern(bucket))
+    pattern = outputs["object_created_event_pattern"]
+    assert json.loads(pattern)["detail"]["bucket"]["name"] == [bucket]
+    events.put_rule(Name="imports-created", EventPattern=pattern)
     events.put_targets(Rule="imports-created", Targets=[{"Id": "queue", "Arn": queue_arn}])
     try:
         single = upload(gateway, b"id\n1\n", content_type="text/csv", filename="a.csv", metadata={})
