@@ -46,7 +46,8 @@ def target(call: Call) -> Target:
     if not isinstance(raw, str):
         raise NOT_FOUND
     decoded = decode_import_id(raw, call.partition)
-    if decoded is None:
+    # With multipart off the role may not list uploads: no multipart id can be one of ours.
+    if decoded is None or (decoded.multipart and not call.settings.multipart_enabled):
         raise NOT_FOUND
     call.log["import_id"] = raw
     return Target(raw, decoded, call.key(raw))

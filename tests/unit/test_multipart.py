@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -594,3 +595,22 @@ def test_bad_bodies_on_part_routes_write_nothing(
     [upload] = uploads_for(mp, key)
     held = mp.s3.list_parts(Bucket=BUCKET, Key=key, UploadId=upload["UploadId"])
     assert held.get("Parts", []) == []
+
+
+def test_multipart_ids_are_unknown_when_multipart_is_off(
+    signer: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The role then lacks the multipart listing actions: answer 404 before calling S3."""
+
+    def denied(**params: Any) -> None:
+        raise AssertionError("s3:ListBucketMultipartUploads is not granted without multipart")
+
+    monkeypatch.setattr(signer.module.S3, "list_multipart_uploads", denied)
+    keys = sys.modules["signed_import.keys"]
+    forged = keys.new_multipart_id(2 * PART, PART, verifies_crc64nvme=False, crc64nvme=None).encode(
+        ""
+    )
+
+    for method, resource in [("GET", IMPORT_ID), ("DELETE", IMPORT_ID), ("GET", PARTS)]:
+        response = signer.route(method, resource, forged)
+        assert (response.status, response.error_code) == (404, "NotFound"), resource
