@@ -35,6 +35,7 @@ def _listed_parts(event: dict[str, Any], with_crc: bool) -> tuple[dict[int, str]
             400, "InvalidBody", f"parts must list 1 to {MAX_PART_COUNT} uploaded parts"
         )
     listed: dict[int, str] = {}
+    last = 0
     for entry in entries:
         if not isinstance(entry, dict) or set(entry) != {"part_number", "etag"}:
             raise ClientError(
@@ -47,9 +48,10 @@ def _listed_parts(event: dict[str, Any], with_crc: bool) -> tuple[dict[int, str]
             raise ClientError(400, "InvalidBody", "etag must be the ETag S3 answered for the part")
         if number in listed:
             raise ClientError(400, "DuplicatePartNumber", f"part {number} is listed twice")
-        if listed and number < max(listed):
+        if number < last:
             raise ClientError(400, "PartOrder", "list parts in ascending part_number order")
         listed[number] = etag
+        last = number
     return listed, optional_crc64nvme(body, with_crc)
 
 
@@ -71,7 +73,7 @@ def _whole_crc(found: Target, sent: str | None) -> str | None:
 
 
 def _unquoted(etag: str) -> str:
-    return etag.strip().strip('"')
+    return etag.strip('"')
 
 
 def _check_against_plan(plan: Plan, listed: dict[int, str]) -> None:
@@ -144,12 +146,14 @@ def complete(call: Call) -> tuple[int, dict[str, Any]]:
         return _completed(call, found) or _raise(NOT_FOUND)
     _check_against_s3(plan, listed, held)
 
-    crc_by_number = {part.part_number: part.crc64nvme for part in held}
+    # S3's own ETags and CRCs (the client's were checked equal): nothing the client sent beyond
+    # part numbers reaches the request S3 parses.
+    by_number = {part.part_number: part for part in held}
     parts: list[dict[str, Any]] = []
-    for number, etag in listed.items():
-        part: dict[str, Any] = {"PartNumber": number, "ETag": etag}
-        if whole_crc is not None and crc_by_number.get(number):
-            part["ChecksumCRC64NVME"] = crc_by_number[number]
+    for number in listed:
+        part: dict[str, Any] = {"PartNumber": number, "ETag": by_number[number].etag}
+        if whole_crc is not None and by_number[number].crc64nvme:
+            part["ChecksumCRC64NVME"] = by_number[number].crc64nvme
         parts.append(part)
     params: dict[str, Any] = {
         "Bucket": call.settings.bucket,
@@ -179,8 +183,12 @@ def _refused(call: Call, found: Target, err: BotoClientError) -> tuple[int, dict
     """S3's refusal as the client's error; a lost race with another completion is a success."""
     error = err.response.get("Error", {})
     code, message = str(error.get("Code", "")), str(error.get("Message", ""))
-    if code in ("PreconditionFailed", "NoSuchUpload", "ConditionalRequestConflict"):
+    if code in ("PreconditionFailed", "NoSuchUpload"):
         return _completed(call, found) or _raise(NOT_FOUND)
+    if code == "ConditionalRequestConflict":
+        raise ClientError(
+            409, "CompletionInProgress", "S3 is still completing this import: ask again shortly"
+        ) from None
     if code == "BadDigest":
         raise ClientError(
             400,

@@ -19,7 +19,7 @@ from .identity import caller_partition
 from .multipart import abort, sign_more_parts
 from .responses import client_error, internal_error, json_response
 from .routing import Call
-from .signing import make_s3_client
+from .signing import make_s3_client, require_multipart_api
 from .status import import_status, list_parts
 
 LOGGER = logging.getLogger("signed_import")
@@ -27,6 +27,8 @@ LOGGER = logging.getLogger("signed_import")
 logging.getLogger("botocore").setLevel(logging.INFO)
 SETTINGS = load_settings(os.environ)
 S3 = make_s3_client(SETTINGS)
+if SETTINGS.multipart_enabled:
+    require_multipart_api(S3)
 
 Route = Callable[[Call], tuple[int, dict[str, Any] | None]]
 

@@ -12,10 +12,10 @@ An import id is lowercase base32 (no padding) of:
 
 The tag is a truncated SHA-256 over the caller partition and the bytes before it. It is not a
 secret MAC and does not need to be one: S3 is the authority. The key is derived from the id and
-the caller, so an altered id (another size, another part size) names a key for which no upload
-and no object exist, and answers 404; the tag only turns ids issued to another caller (or
-mistyped) into a 404 before any S3 call. A caller who forges an id can only reach keys in their
-own partition.
+the caller, so an altered id (another size, another part size), even with a recomputed tag,
+names a key for which no upload and no object exist, and answers 404; a plan outside S3's bounds
+is refused at decoding. The tag only turns ids issued to another caller (or mistyped) into a 404
+before any S3 call. A caller who forges an id can only reach keys in their own partition.
 
 Key layout: key_prefix + [caller partition + "/"] + import_id.
 """
@@ -28,6 +28,8 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+
+from .config import MAX_PART_COUNT, MAX_PART_SIZE, MIN_PART_SIZE, S3_OBJECT_LIMIT
 
 SINGLE = 0x53  # "S"
 MULTIPART = 0x4D  # "M"
@@ -94,8 +96,8 @@ def new_multipart_id(
     )
 
 
-def decode_import_id(text: str, partition: str) -> ImportId | None:
-    """The id issued to this caller, or None for anything else (malformed, altered, foreign)."""
+def _tagged_body(text: str, partition: str) -> bytes | None:
+    """The bytes before the tag when `text` is base32 and tagged for `partition`."""
     if not _ID_CHARS.fullmatch(text):
         return None
     try:
@@ -105,20 +107,40 @@ def decode_import_id(text: str, partition: str) -> ImportId | None:
     body, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
     if len(body) < 1 + _RANDOM_BYTES or not secrets.compare_digest(tag, _tag(partition, body)):
         return None
-    kind, nonce, plan = body[0], body[1 : 1 + _RANDOM_BYTES], body[1 + _RANDOM_BYTES :]
-    if kind == SINGLE and len(plan) == 4:
-        return ImportId(kind, nonce, expires_at=int.from_bytes(plan, "big"))
+    return body
+
+
+def _multipart_plan(kind: int, nonce: bytes, plan: bytes) -> ImportId | None:
     planned = _SIZE_BYTES + _PART_SIZE_BYTES
-    if (kind == MULTIPART and len(plan) == planned) or (
-        kind == MULTIPART_CRC64NVME and len(plan) in (planned, planned + _CRC_BYTES)
+    lengths = (planned,) if kind == MULTIPART else (planned, planned + _CRC_BYTES)
+    if len(plan) not in lengths:
+        return None
+    size = int.from_bytes(plan[:_SIZE_BYTES], "big")
+    part_size = int.from_bytes(plan[_SIZE_BYTES:planned], "big")
+    # Anyone can compute a tag for their own partition: only a plan S3 could hold is an id.
+    if not (
+        1 <= size <= S3_OBJECT_LIMIT
+        and MIN_PART_SIZE <= part_size <= MAX_PART_SIZE
+        and -(-size // part_size) <= MAX_PART_COUNT
     ):
-        return ImportId(
-            kind,
-            nonce,
-            size=int.from_bytes(plan[:_SIZE_BYTES], "big"),
-            part_size=int.from_bytes(plan[_SIZE_BYTES:planned], "big"),
-            crc64nvme=plan[planned:] or None,
+        return None
+    return ImportId(kind, nonce, size=size, part_size=part_size, crc64nvme=plan[planned:] or None)
+
+
+def decode_import_id(text: str, partition: str) -> ImportId | None:
+    """The id issued to this caller, or None for anything else (malformed, altered, foreign)."""
+    body = _tagged_body(text, partition)
+    if body is None:
+        return None
+    kind, nonce, plan = body[0], body[1 : 1 + _RANDOM_BYTES], body[1 + _RANDOM_BYTES :]
+    if kind == SINGLE:
+        return (
+            ImportId(kind, nonce, expires_at=int.from_bytes(plan, "big"))
+            if len(plan) == 4
+            else None
         )
+    if kind in (MULTIPART, MULTIPART_CRC64NVME):
+        return _multipart_plan(kind, nonce, plan)
     return None
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError as BotoClientError
+
 from .body import load_json_object, optional_crc64nvme, whole_number
 from .errors import ClientError
 from .planning import Plan
@@ -152,5 +154,10 @@ def abort(call: Call) -> tuple[int, dict[str, Any] | None]:
     found = target(call)
     require_multipart(found)
     upload = _live_upload(call, found)
-    call.s3.abort_multipart_upload(Bucket=call.settings.bucket, Key=found.key, UploadId=upload)
+    try:
+        call.s3.abort_multipart_upload(Bucket=call.settings.bucket, Key=found.key, UploadId=upload)
+    except BotoClientError as err:
+        if err.response.get("Error", {}).get("Code") != "NoSuchUpload":
+            raise
+        _live_upload(call, found)  # completed or aborted meanwhile: 409 or 404
     return 204, None

@@ -77,17 +77,23 @@ def _size(body: dict[str, Any], settings: Settings) -> int:
 
 
 def _multipart(body: dict[str, Any], size: int, settings: Settings) -> bool:
-    """Multipart above the threshold or on request; `multipart: false` forces one PUT."""
+    """Multipart above the threshold or on request; `multipart: false` forces one PUT. A declared
+    SHA-256 also keeps one PUT up to 5 GiB: only a single PUT can verify a whole-file SHA-256,
+    and clients written for the single PUT keep working above the threshold."""
     requested = body.get("multipart")
     if "multipart" in body and not isinstance(requested, bool):
         raise ClientError(400, "InvalidMultipart", "multipart must be true or false")
     if requested and not settings.multipart_enabled:
         raise ClientError(400, "MultipartDisabled", "this API signs single PUTs only")
-    multipart = (
-        requested
-        if isinstance(requested, bool)
-        else settings.multipart_enabled and size > settings.multipart_threshold_bytes
-    )
+    if isinstance(requested, bool):
+        multipart = requested
+    else:
+        wants_sha256 = "checksum_sha256" in body and size <= S3_SINGLE_PUT_LIMIT
+        multipart = (
+            settings.multipart_enabled
+            and size > settings.multipart_threshold_bytes
+            and not wants_sha256
+        )
     if not multipart and size > S3_SINGLE_PUT_LIMIT:
         raise ClientError(
             413,

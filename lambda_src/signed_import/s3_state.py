@@ -22,7 +22,6 @@ class StoredObject:
     etag: str
     content_type: str
     last_modified: datetime
-    crc64nvme: str | None
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ def stored_object(s3: S3Client, bucket: str, key: str) -> StoredObject | None:
     if not any(entry.get("Key") == key for entry in listed.get("Contents", [])):
         return None
     try:
-        head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        head = s3.head_object(Bucket=bucket, Key=key)
     except BotoClientError as err:
         if _status(err) == 404:  # deleted between the two calls
             return None
@@ -54,7 +53,6 @@ def stored_object(s3: S3Client, bucket: str, key: str) -> StoredObject | None:
         etag=head["ETag"],
         content_type=head.get("ContentType", ""),
         last_modified=head["LastModified"],
-        crc64nvme=head.get("ChecksumCRC64NVME"),
     )
 
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore
 from botocore.config import Config
 
-from .config import Settings
+from .config import ConfigError, Settings
 from .request import ImportRequest
 
 if TYPE_CHECKING:
@@ -41,6 +42,30 @@ def make_s3_client(settings: Settings) -> S3Client:
     return boto3.client(
         "s3", region_name=settings.region, endpoint_url=settings.endpoint_url, config=config
     )
+
+
+# Request members multipart imports rely on, newer than some botocore a runtime may ship.
+MULTIPART_MEMBERS = {
+    "CreateMultipartUpload": ("ChecksumAlgorithm", "ChecksumType"),
+    "CompleteMultipartUpload": ("IfNoneMatch", "MpuObjectSize", "ChecksumCRC64NVME"),
+    "UploadPart": ("ChecksumCRC64NVME",),
+}
+
+
+def require_multipart_api(client: S3Client) -> None:
+    """Fail the init, not every completion, when the runtime's botocore predates a member
+    multipart imports send (botocore would refuse the unknown parameter on each call)."""
+    model = client.meta.service_model
+    missing = []
+    for operation, members in MULTIPART_MEMBERS.items():
+        shape = model.operation_model(operation).input_shape
+        known = shape.members if shape is not None else {}
+        missing += [f"{operation}.{member}" for member in members if member not in known]
+    if missing:
+        raise ConfigError(
+            f"multipart imports need a newer botocore than {botocore.__version__} "
+            f"(missing {', '.join(missing)}); use a current Lambda runtime"
+        )
 
 
 def signed_at() -> datetime:

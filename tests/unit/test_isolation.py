@@ -168,3 +168,44 @@ def test_isolation_off_shares_one_namespace(signer: Signer) -> None:
 
     assert created.body["key"] == KEY_PREFIX + created.body["import_id"]
     assert seen.status == 200
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        pytest.param(
+            {
+                **role_session("CognitoIdentityCredentials", role="Cognito_AppAuth_Role"),
+                "cognitoIdentityPoolId": "eu-west-1:pool",
+                "cognitoIdentityId": "eu-west-1:alice",
+            },
+            {
+                **role_session("CognitoIdentityCredentials", role="Cognito_AppAuth_Role"),
+                "cognitoIdentityPoolId": "eu-west-1:pool",
+                "cognitoIdentityId": "eu-west-1:bob",
+            },
+            False,
+            id="identity-pool-users-sharing-a-role",
+        ),
+        pytest.param(
+            role_session("alice@example.com", role="AWSReservedSSO_DataImport_0123456789abcdef"),
+            role_session("bob@example.com", role="AWSReservedSSO_DataImport_0123456789abcdef"),
+            False,
+            id="identity-center-users-of-one-permission-set",
+        ),
+        pytest.param(
+            role_session("alice@example.com", role="AWSReservedSSO_DataImport_0123456789abcdef"),
+            role_session("alice@example.com", role="AWSReservedSSO_DataImport_0123456789abcdef"),
+            True,
+            id="identity-center-user-tomorrow",
+        ),
+    ],
+)
+def test_people_behind_one_role_are_told_apart(
+    iam: Signer, first: dict[str, Any], second: dict[str, Any], same: bool
+) -> None:
+    import_id = create(iam, first).body["import_id"]
+
+    seen = call(iam, "GET", "/import/{import_id}", import_id=import_id, identity=second)
+
+    assert seen.status == (200 if same else 404)

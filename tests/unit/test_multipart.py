@@ -7,12 +7,16 @@ what a URL lets through is proven with `sigv4_accepts` here and against LocalSta
 from __future__ import annotations
 
 import base64
+import importlib
 import secrets
 import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests  # type: ignore[import-untyped]  # no types-requests in the dev group
+from botocore.exceptions import ClientError as BotoClientError
+
+from signed_import.config import ConfigError
 
 from .helpers import (
     BUCKET,
@@ -36,6 +40,7 @@ IMPORT_ID = "/import/{import_id}"
 PARTS = "/import/{import_id}/parts"
 COMPLETE = "/import/{import_id}/complete"
 CRC = base64.b64encode(b"\x01" * 8).decode()  # moto does not check CRC values
+SHA256 = base64.b64encode(bytes(32)).decode()
 
 
 @pytest.fixture
@@ -91,6 +96,14 @@ def uploads_for(signer: Signer, key: str) -> list[MultipartUploadTypeDef]:
         pytest.param({"size": 1, "multipart": True}, "MULTIPART", id="asked-for-small"),
         pytest.param({"size": 6 * GIB // 1024, "multipart": False}, "PUT", id="forced-single"),
         pytest.param({"size": 1, "part_size": PART}, "PUT", id="part-size-alone-is-a-hint"),
+        pytest.param(
+            {"size": 5 * GIB, "checksum_sha256": SHA256}, "PUT", id="sha256-keeps-a-single-put"
+        ),
+        pytest.param(
+            {"size": 5 * GIB + 1, "checksum_algorithm": "CRC64NVME"},
+            "MULTIPART",
+            id="crc-above-threshold",
+        ),
     ],
 )
 def test_threshold_and_request_choose_the_kind(
@@ -105,6 +118,13 @@ def test_multipart_false_above_five_gib_is_refused(mp: Signer) -> None:
     assert (response.status, response.error_code) == (413, "SizeTooLarge")
     assert "multipart" in response.body["error"]["message"]
     assert mp.s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+def test_sha256_above_five_gib_says_what_to_use_instead(mp: Signer) -> None:
+    response = mp.invoke({"size": 5 * GIB + 1, "checksum_sha256": SHA256})
+
+    assert (response.status, response.error_code) == (400, "InvalidChecksum")
+    assert "CRC64NVME" in response.body["error"]["message"]
 
 
 def test_multipart_is_refused_when_switched_off(signer: Signer) -> None:
@@ -176,7 +196,7 @@ def test_bad_part_size_is_refused(mp: Signer, part_size: object) -> None:
     ("fields", "code"),
     [
         pytest.param(
-            {"checksum_sha256": base64.b64encode(bytes(32)).decode()},
+            {"multipart": True, "checksum_sha256": base64.b64encode(bytes(32)).decode()},
             "InvalidChecksum",
             id="sha256-is-single-put-only",
         ),
@@ -614,3 +634,136 @@ def test_multipart_ids_are_unknown_when_multipart_is_off(
     for method, resource in [("GET", IMPORT_ID), ("DELETE", IMPORT_ID), ("GET", PARTS)]:
         response = signer.route(method, resource, forged)
         assert (response.status, response.error_code) == (404, "NotFound"), resource
+
+
+# --- forged ids: anyone can tag an id for their own partition ---------------------------------
+
+
+def _forged(keys: Any, size: int, part_size: int, kind: int | None = None) -> str:
+    """A multipart id with a valid tag for the default (isolation off) partition."""
+    forged = keys.ImportId(
+        kind or keys.MULTIPART, secrets.token_bytes(16), size=size, part_size=part_size
+    )
+    return str(forged.encode(""))
+
+
+@pytest.mark.parametrize(
+    ("size", "part_size"),
+    [
+        pytest.param(2 * PART, 0, id="part-size-zero"),
+        pytest.param(2 * PART, PART - 1, id="part-size-below-5-mib"),
+        pytest.param(0, PART, id="size-zero"),
+        pytest.param(10_001 * PART, PART, id="over-10000-parts"),
+        pytest.param(2 * PART, PART, id="valid-plan-no-upload"),
+    ],
+)
+def test_forged_ids_are_404_on_every_route(mp: Signer, size: int, part_size: int) -> None:
+    import_id = _forged(sys.modules["signed_import.keys"], size, part_size)
+
+    for method, resource, body in ROUTES_WITH_ID:
+        response = mp.route(method, resource, import_id, body)
+        assert (response.status, response.error_code) == (404, "NotFound"), (resource, response)
+
+
+def test_a_real_import_with_its_plan_altered_and_retagged_is_404(mp: Signer) -> None:
+    """The key derives from the whole id: another size names a key with no upload."""
+    created = create(mp, size=2 * PART, part_size=PART)
+    keys = sys.modules["signed_import.keys"]
+    real = keys.decode_import_id(created.body["import_id"], "")
+    altered = keys.ImportId(real.kind, real.nonce, size=3 * PART, part_size=PART).encode("")
+
+    for method, resource, body in ROUTES_WITH_ID:
+        response = mp.route(method, resource, altered, body)
+        assert (response.status, response.error_code) == (404, "NotFound"), resource
+    assert mp.route("GET", IMPORT_ID, created.body["import_id"]).status == 200
+
+
+ROUTES_WITH_ID = [
+    ("GET", IMPORT_ID, None),
+    ("DELETE", IMPORT_ID, None),
+    ("GET", PARTS, None),
+    ("POST", PARTS, {"part_numbers": [1]}),
+    ("POST", COMPLETE, {"parts": [{"part_number": 1, "etag": '"x"'}]}),
+]
+
+
+# --- what S3 itself may answer ---------------------------------------------------------------
+
+
+def test_an_etag_with_control_characters_is_refused_not_passed_to_s3(mp: Signer) -> None:
+    created, _data, listed = _started(mp)
+    import_id = created.body["import_id"]
+    tampered = [{**listed[0], "etag": "\x0b" + listed[0]["etag"]}, *listed[1:]]
+
+    response = mp.route("POST", COMPLETE, import_id, {"parts": tampered})
+
+    assert (response.status, response.error_code) == (409, "ETagMismatch")
+    assert mp.route("POST", COMPLETE, import_id, {"parts": listed}).status == 200
+
+
+def _s3_error(code: str, status: int) -> BotoClientError:
+    response: Any = {
+        "Error": {"Code": code, "Message": code},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return BotoClientError(response, "CompleteMultipartUpload")
+
+
+def test_a_completion_already_in_progress_is_a_retryable_409(
+    mp: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created, _data, listed = _started(mp)
+
+    def in_progress(**params: Any) -> None:
+        raise _s3_error("ConditionalRequestConflict", 409)
+
+    monkeypatch.setattr(mp.module.S3, "complete_multipart_upload", in_progress)
+    response = mp.route("POST", COMPLETE, created.body["import_id"], {"parts": listed})
+
+    assert (response.status, response.error_code) == (409, "CompletionInProgress")
+
+
+def test_an_unforeseen_s3_error_is_an_opaque_500(
+    mp: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anything S3 refuses that the signer did not foresee is a logged 500, never a leak."""
+    created, _data, listed = _started(mp)
+
+    def broken(**params: Any) -> None:
+        raise _s3_error("InternalError", 500)
+
+    monkeypatch.setattr(mp.module.S3, "complete_multipart_upload", broken)
+    response = mp.route("POST", COMPLETE, created.body["import_id"], {"parts": listed})
+
+    assert (response.status, response.error_code) == (500, "InternalError")
+    assert "InternalError" not in response.body["error"]["message"]
+
+
+def test_an_abort_racing_another_is_answered_from_s3s_state(
+    mp: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created, _data, _listed = _started(mp)
+    import_id, key = created.body["import_id"], created.body["key"]
+    [upload] = uploads_for(mp, key)
+    real_abort = mp.module.S3.abort_multipart_upload
+
+    def raced(**params: Any) -> None:
+        real_abort(**params)  # the other DELETE wins
+        raise _s3_error("NoSuchUpload", 404)
+
+    monkeypatch.setattr(mp.module.S3, "abort_multipart_upload", raced)
+    response = mp.route("DELETE", IMPORT_ID, import_id)
+
+    assert (response.status, response.error_code) == (404, "NotFound")
+    assert upload["UploadId"] not in [u.get("UploadId") for u in uploads_for(mp, key)]
+
+
+def test_an_old_botocore_fails_the_init_when_multipart_is_on(
+    load_signer: LoadSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signing = importlib.import_module("signed_import.signing")
+    monkeypatch.setitem(
+        signing.MULTIPART_MEMBERS, "CompleteMultipartUpload", ("MpuObjectSize", "NotYetInBotocore")
+    )
+    with pytest.raises(ConfigError, match=r"CompleteMultipartUpload\.NotYetInBotocore"):
+        load_signer(MULTIPART_ENABLED="true", MULTIPART_THRESHOLD_BYTES=str(THRESHOLD))
