@@ -10,12 +10,14 @@ URL binds its length and checksum, and S3 checks the whole object's CRC at compl
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import importlib
 import json
 import re
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -259,15 +261,31 @@ def put(attempt: Attempt) -> Response:
         attempt.body if isinstance(attempt.body, bytes) else iter(attempt.body)
     )
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=HTTP_TIMEOUT)
+    sender: threading.Thread | None = None
     try:
         connection.putrequest("PUT", f"{url.path}?{url.query}", skip_accept_encoding=True)
         for name, value in headers.items():
             connection.putheader(name, value)
-        connection.endheaders(body, encode_chunked=chunked)
+        if chunked:
+            connection.endheaders(body, encode_chunked=True)
+        else:
+            # S3 may refuse a request from its headers alone and stop reading the body: send it
+            # beside reading the answer, as a real client does, or a large part would block.
+            connection.endheaders()
+            sender = threading.Thread(target=_send_quietly, args=(connection, attempt.body))
+            sender.start()
         with connection.getresponse() as response:
             return Response(response.status, response.read().decode(errors="replace"), headers)
     finally:
         connection.close()
+        if sender is not None:
+            sender.join(HTTP_TIMEOUT)
+
+
+def _send_quietly(connection: http.client.HTTPConnection, body: bytes) -> None:
+    """The body, until S3 has answered and the connection is closed under it."""
+    with contextlib.suppress(OSError):
+        connection.send(body)
 
 
 def assert_absent(s3: S3Client, bucket: str, key: str) -> None:

@@ -212,7 +212,11 @@ def test_consumer_uploads_through_the_local_api(
         ({"size": 10, "content_type": "image/png"}, 415, "ContentTypeNotAllowed"),
         ({"size": 1024 * MIB + 1}, 413, "SizeTooLarge"),
         ({"size": 5, "checksum_algorithm": "CRC64NVME"}, 400, "MissingChecksum"),
-        ({"size": 20 * MIB, "checksum_sha256": "A" * 43 + "="}, 400, "InvalidChecksum"),
+        (
+            {"size": 20 * MIB, "multipart": True, "checksum_sha256": "A" * 43 + "="},
+            400,
+            "InvalidChecksum",
+        ),
         ({"size": 5, "filename": "../../etc/passwd"}, 400, "InvalidFilename"),
     ],
     ids=[
