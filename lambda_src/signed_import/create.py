@@ -29,7 +29,7 @@ def _single_put(call: Call, request: ImportRequest) -> tuple[int, dict[str, Any]
     encoded = import_id.encode(call.partition)
     key = call.key(encoded)
     call.log.update(import_id=encoded, upload="PUT")
-    upload = sign_put(call.s3, call.settings.bucket, key, request, expiry)
+    upload = sign_put(call.presigner, call.settings.bucket, key, request, expiry)
     return 201, {
         "import_id": encoded,
         "bucket": call.settings.bucket,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .completion import complete
 from .config import load_settings
@@ -17,18 +17,23 @@ from .create import create_import
 from .errors import ClientError
 from .identity import caller_partition
 from .multipart import abort, sign_more_parts
+from .presign import Presigner
 from .responses import client_error, internal_error, json_response
 from .routing import Call
-from .signing import make_s3_client, require_multipart_api
+from .signing import LazyS3Client, require_multipart_api
 from .status import import_status, list_parts
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 LOGGER = logging.getLogger("signed_import")
 # botocore logs signatures at DEBUG; a signature is half a credential, so never let it through.
 logging.getLogger("botocore").setLevel(logging.INFO)
 SETTINGS = load_settings(os.environ)
-S3 = make_s3_client(SETTINGS)
 if SETTINGS.multipart_enabled:
-    require_multipart_api(S3)
+    require_multipart_api()
+PRESIGNER = Presigner(SETTINGS)
+S3 = cast("S3Client", LazyS3Client(SETTINGS))
 
 Route = Callable[[Call], tuple[int, dict[str, Any] | None]]
 
@@ -68,7 +73,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         partition = caller_partition(event, SETTINGS.caller_isolation)
         if partition:
             log["caller"] = partition
-        status, body = route(Call(event, SETTINGS, S3, partition, log))
+        status, body = route(Call(event, SETTINGS, S3, PRESIGNER, partition, log))
         response = json_response(status, body)
         log["outcome"] = "ok"
     except ClientError as err:

@@ -45,14 +45,15 @@ def create_upload(call: Call, key: str, request: ImportRequest) -> str:
 def sign_parts(
     call: Call, key: str, upload: str, plan: Plan, parts: list[PartRequest]
 ) -> tuple[datetime, list[dict[str, Any]]]:
-    """Signed URLs for `parts`, each with the headers its PUT must send, and their expiry."""
+    """Signed URLs for `parts`, each with the headers its PUT must send, and when the first of
+    them expires (now + url_expiry_seconds, or sooner when the credentials expire sooner)."""
     expires_in = call.settings.url_expiry_seconds
-    started = signed_at()
+    expires_at = signed_at() + timedelta(seconds=expires_in)
     signed = []
     for number, crc in parts:
         length = plan.part_length(number)
-        url, headers = sign_part(
-            call.s3,
+        part = sign_part(
+            call.presigner,
             bucket=call.settings.bucket,
             key=key,
             upload_id=upload,
@@ -61,8 +62,11 @@ def sign_parts(
             crc64nvme=crc,
             expires_in=expires_in,
         )
-        signed.append({"part_number": number, "size": length, "url": url, "headers": headers})
-    return started + timedelta(seconds=expires_in), signed
+        expires_at = min(expires_at, part.expires_at)
+        signed.append(
+            {"part_number": number, "size": length, "url": part.url, "headers": part.headers}
+        )
+    return expires_at, signed
 
 
 def first_batch(request: ImportRequest, plan: Plan) -> list[PartRequest]:

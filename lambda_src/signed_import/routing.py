@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Settings
 from .errors import ClientError
 from .keys import ImportId, decode_import_id, object_key
+from .presign import Presigner
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -17,12 +18,13 @@ NOT_FOUND = ClientError(404, "NotFound", "no import with this id")
 
 @dataclass(frozen=True)
 class Call:
-    """One request: the event, the function's settings and client, the caller's partition,
-    and the fields of the request's log line (routes add to it)."""
+    """One request: the event, the function's settings, S3 client and presigner, the caller's
+    partition, and the fields of the request's log line (routes add to it)."""
 
     event: dict[str, Any]
     settings: Settings
     s3: S3Client
+    presigner: Presigner
     partition: str
     log: dict[str, Any]
 

@@ -1,16 +1,16 @@
-"""Presigned S3 requests: SigV4, regional endpoint, and every header that matters signed."""
+"""What is signed for an upload (every header that matters), and the S3 API client."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import botocore
-from botocore.config import Config
 
 from .config import ConfigError, Settings
+from .presign import Presigner
 from .request import ImportRequest
 
 if TYPE_CHECKING:
@@ -30,6 +30,9 @@ def make_s3_client(settings: Settings) -> S3Client:
     s3.amazonaws.com); emulators behind AWS_ENDPOINT_URL(_S3) get path style. Checksums only
     when an operation requires one: botocore would otherwise give every new multipart upload a
     CRC32 algorithm that the presigned part URLs do not carry."""
+    import boto3  # noqa: PLC0415 (deferred: single-PUT signing never needs the client)
+    from botocore.config import Config  # noqa: PLC0415
+
     config = Config(
         signature_version="s3v4",
         s3={
@@ -44,28 +47,35 @@ def make_s3_client(settings: Settings) -> S3Client:
     )
 
 
-# Request members multipart imports rely on, newer than some botocore a runtime may ship.
-MULTIPART_MEMBERS = {
-    "CreateMultipartUpload": ("ChecksumAlgorithm", "ChecksumType"),
-    "CompleteMultipartUpload": ("IfNoneMatch", "MpuObjectSize", "ChecksumCRC64NVME"),
-    "UploadPart": ("ChecksumCRC64NVME",),
-}
+# botocore learnt MpuObjectSize, ChecksumType and ChecksumCRC64NVME in 1.36.0; multipart
+# imports send them, and an older botocore refuses unknown parameters on every call.
+MULTIPART_BOTOCORE = (1, 36, 0)
 
 
-def require_multipart_api(client: S3Client) -> None:
-    """Fail the init, not every completion, when the runtime's botocore predates a member
-    multipart imports send (botocore would refuse the unknown parameter on each call)."""
-    model = client.meta.service_model
-    missing = []
-    for operation, members in MULTIPART_MEMBERS.items():
-        shape = model.operation_model(operation).input_shape
-        known = shape.members if shape is not None else {}
-        missing += [f"{operation}.{member}" for member in members if member not in known]
-    if missing:
+def require_multipart_api(version: str | None = None) -> None:
+    """Fail the init, not every completion, when the runtime's botocore is too old."""
+    version = version or botocore.__version__
+    numbers = tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+    if numbers < MULTIPART_BOTOCORE:
+        needed = ".".join(str(n) for n in MULTIPART_BOTOCORE)
         raise ConfigError(
-            f"multipart imports need a newer botocore than {botocore.__version__} "
-            f"(missing {', '.join(missing)}); use a current Lambda runtime"
+            f"multipart imports need botocore >= {needed} (MpuObjectSize, ChecksumType), "
+            f"the runtime has {version}; use a current Lambda runtime"
         )
+
+
+class LazyS3Client:
+    """The S3 client, built on first use: only the multipart routes call the S3 API, so a
+    container that signs single PUTs never pays for loading the service model."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: S3Client | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            self._client = make_s3_client(self._settings)
+        return getattr(self._client, name)
 
 
 def signed_at() -> datetime:
@@ -92,31 +102,15 @@ def upload_headers(request: ImportRequest) -> dict[str, str]:
 
 
 def sign_put(
-    client: S3Client, bucket: str, key: str, request: ImportRequest, expires_in: int
+    presigner: Presigner, bucket: str, key: str, request: ImportRequest, expires_in: int
 ) -> SignedUpload:
-    params: dict[str, Any] = {
-        "Bucket": bucket,
-        "Key": key,
-        "ContentType": request.content_type,
-        "ContentLength": request.size,
-        "IfNoneMatch": "*",
-        "Metadata": request.metadata,
-    }
-    if request.checksum_sha256 is not None:
-        params["ChecksumSHA256"] = request.checksum_sha256
-    if request.checksum_crc64nvme is not None:
-        params["ChecksumCRC64NVME"] = request.checksum_crc64nvme
-    started = signed_at()
-    url = client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
-    return SignedUpload(
-        url=url,
-        headers=upload_headers(request),
-        expires_at=started + timedelta(seconds=expires_in),
-    )
+    headers = upload_headers(request)
+    signed = presigner.presign("PUT", bucket, key, headers=headers, expires_in=expires_in)
+    return SignedUpload(url=signed.url, headers=headers, expires_at=signed.expires_at)
 
 
 def sign_part(
-    client: S3Client,
+    presigner: Presigner,
     *,
     bucket: str,
     key: str,
@@ -125,18 +119,17 @@ def sign_part(
     length: int,
     crc64nvme: str | None,
     expires_in: int,
-) -> tuple[str, dict[str, str]]:
+) -> SignedUpload:
     """A part URL bound to its exact Content-Length (and CRC): S3 refuses any other body."""
-    params: dict[str, Any] = {
-        "Bucket": bucket,
-        "Key": key,
-        "UploadId": upload_id,
-        "PartNumber": part_number,
-        "ContentLength": length,
-    }
     headers = {"Content-Length": str(length)}
     if crc64nvme is not None:
-        params["ChecksumCRC64NVME"] = crc64nvme
         headers["x-amz-checksum-crc64nvme"] = crc64nvme
-    url = client.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_in)
-    return url, headers
+    signed = presigner.presign(
+        "PUT",
+        bucket,
+        key,
+        headers=headers,
+        params={"uploadId": upload_id, "partNumber": str(part_number)},  # the client's order
+        expires_in=expires_in,
+    )
+    return SignedUpload(url=signed.url, headers=headers, expires_at=signed.expires_at)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from signed_import.config import Settings
+    from signed_import.presign import Presigner
     from signed_import.signing import SignedUpload
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -67,9 +68,10 @@ class Signer:
     handler: Callable[[dict[str, Any], Any], dict[str, Any]]
     settings: Settings
     s3: S3Client
-    make_s3_client: Callable[[Settings], S3Client]
+    presigner: Presigner
+    make_presigner: Callable[[Settings], Presigner]
     parse_import_request: Callable[[dict[str, Any], Settings], Any]
-    sign_put: Callable[[S3Client, str, str, Any, int], SignedUpload]
+    sign_put: Callable[[Presigner, str, str, Any, int], SignedUpload]
 
 
 def _take_signer_modules() -> dict[str, ModuleType]:
@@ -121,6 +123,7 @@ def signer(
         try:
             handler = importlib.import_module("signed_import.handler")
             signing = importlib.import_module("signed_import.signing")
+            presign = importlib.import_module("signed_import.presign")
             request = importlib.import_module("signed_import.request")
             loaded = {n: str(m.__file__) for n, m in sys.modules.items() if "signed_import" in n}
             assert all(f.startswith(f"{signer_zip}/") for f in loaded.values()), loaded
@@ -130,7 +133,8 @@ def signer(
                 handler=handler.handler,
                 settings=handler.SETTINGS,
                 s3=handler.S3,
-                make_s3_client=signing.make_s3_client,
+                presigner=handler.PRESIGNER,
+                make_presigner=presign.Presigner,
                 parse_import_request=request.parse_import_request,
                 sign_put=signing.sign_put,
             )
@@ -393,11 +397,11 @@ class Context:
         headers.update({k: v for k, v in names.items() if v is not None})
         return replace(self.declared, headers=headers)
 
-    def resign(self, client: S3Client, expires_in: int) -> str:
-        """The deployed sign_put, for the same key and request, with another client or expiry."""
+    def resign(self, presigner: Presigner, expires_in: int) -> str:
+        """The deployed sign_put, for the same key and request, with other credentials or expiry."""
         request = self.signer.parse_import_request(self.issued.event, self.signer.settings)
         upload = self.signer.sign_put(
-            client, self.signer.settings.bucket, self.issued.key, request, expires_in
+            presigner, self.signer.settings.bucket, self.issued.key, request, expires_in
         )
         assert upload.headers == self.issued.headers
         return upload.url
@@ -456,13 +460,13 @@ def _content_length_missing(ctx: Context) -> Attempt:
 def _wrong_secret(ctx: Context) -> Attempt:
     ctx.monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret-s3-knows")
     ctx.monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    client = ctx.signer.make_s3_client(ctx.signer.settings)
-    return replace(ctx.declared, url=ctx.resign(client, EXPIRY_SECONDS))
+    presigner = ctx.signer.make_presigner(ctx.signer.settings)
+    return replace(ctx.declared, url=ctx.resign(presigner, EXPIRY_SECONDS))
 
 
 def _expired(ctx: Context) -> Attempt:
     # URL_EXPIRY_SECONDS is at least 60; sign_put itself with a 1 s lifetime, then outlive it.
-    url = ctx.resign(ctx.signer.s3, 1)
+    url = ctx.resign(ctx.signer.presigner, 1)
     assert query(url)["X-Amz-Expires"] == "1"
     time.sleep(2.5)
     return replace(ctx.declared, url=url)

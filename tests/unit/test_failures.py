@@ -195,7 +195,7 @@ def test_signing_error_is_an_opaque_500_with_a_logged_traceback(
     def explode(*args: object, **kwargs: object) -> str:
         raise RuntimeError("kms key arn:aws:kms:us-east-1:123456789012:key/secret-detail")
 
-    monkeypatch.setattr(signer.module.S3, "generate_presigned_url", explode)
+    monkeypatch.setattr(signer.module.PRESIGNER, "presign", explode)
     caplog.set_level(logging.INFO)
 
     response = signer.invoke(request_body(), context=LambdaContext("req-42"))

@@ -101,7 +101,7 @@ def test_internal_error_logs_the_outcome_and_one_traceback(
     def explode(*args: object, **kwargs: object) -> str:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(signer.module.S3, "generate_presigned_url", explode)
+    monkeypatch.setattr(signer.module.PRESIGNER, "presign", explode)
     caplog.set_level(logging.INFO)
 
     signer.invoke(request_body())

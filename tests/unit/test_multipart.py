@@ -7,11 +7,11 @@ what a URL lets through is proven with `sigv4_accepts` here and against LocalSta
 from __future__ import annotations
 
 import base64
-import importlib
 import secrets
 import sys
 from typing import TYPE_CHECKING, Any
 
+import botocore
 import pytest
 import requests  # type: ignore[import-untyped]  # no types-requests in the dev group
 from botocore.exceptions import ClientError as BotoClientError
@@ -761,9 +761,8 @@ def test_an_abort_racing_another_is_answered_from_s3s_state(
 def test_an_old_botocore_fails_the_init_when_multipart_is_on(
     load_signer: LoadSigner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    signing = importlib.import_module("signed_import.signing")
-    monkeypatch.setitem(
-        signing.MULTIPART_MEMBERS, "CompleteMultipartUpload", ("MpuObjectSize", "NotYetInBotocore")
-    )
-    with pytest.raises(ConfigError, match=r"CompleteMultipartUpload\.NotYetInBotocore"):
+    monkeypatch.setattr(botocore, "__version__", "1.35.99")  # before MpuObjectSize
+    with pytest.raises(ConfigError, match=r"botocore >= 1\.36\.0.*1\.35\.99"):
         load_signer(MULTIPART_ENABLED="true", MULTIPART_THRESHOLD_BYTES=str(THRESHOLD))
+    monkeypatch.setattr(botocore, "__version__", "1.36.0")
+    assert load_signer(MULTIPART_ENABLED="true", MULTIPART_THRESHOLD_BYTES=str(THRESHOLD))
