@@ -89,7 +89,7 @@ locals {
   openapi_document = templatefile("${path.module}/templates/openapi.json.tftpl", {
     title               = var.name
     routes              = local.api_routes
-    lambda_invoke_arn   = aws_lambda_function.signer.invoke_arn
+    lambda_invoke_arn   = local.signer_invoke_arn # the "live" alias with SnapStart
     max_upload_bytes    = var.max_upload_bytes
     security            = local.security
     security_schemes    = local.security_schemes

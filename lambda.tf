@@ -4,6 +4,11 @@
 
 locals {
   lambda_package = "${path.module}/dist/signer.zip"
+
+  # With SnapStart, Lambda snapshots published versions only: API Gateway invokes this alias,
+  # which each apply moves to the version it published. Without SnapStart, the function itself.
+  signer_alias_name = "live"
+  signer_invoke_arn = var.snapstart_enabled ? aws_lambda_alias.signer[0].invoke_arn : aws_lambda_function.signer.invoke_arn
 }
 
 resource "aws_cloudwatch_log_group" "signer" {
@@ -33,6 +38,7 @@ resource "aws_lambda_function" "signer" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   kms_key_arn                    = var.lambda_environment_kms_key_arn
   code_signing_config_arn        = var.lambda_code_signing_config_arn
+  publish                        = var.snapstart_enabled # true: every code or configuration change publishes a version
 
   environment {
     variables = {
@@ -58,9 +64,28 @@ resource "aws_lambda_function" "signer" {
     mode = var.xray_tracing_enabled ? "Active" : "PassThrough"
   }
 
+  dynamic "snap_start" {
+    for_each = var.snapstart_enabled ? [true] : []
+
+    content {
+      apply_on = "PublishedVersions"
+    }
+  }
+
   tags = local.tags
 
   depends_on = [aws_cloudwatch_log_group.signer, aws_iam_role_policy.signer]
+}
+
+# Follows the version the function resource published last (on updates the provider waits for
+# that version and its snapshot first). Its ARN never changes, so the API needs no redeployment.
+resource "aws_lambda_alias" "signer" {
+  count = var.snapstart_enabled ? 1 : 0
+
+  name             = local.signer_alias_name
+  description      = "The version API Gateway invokes (SnapStart)"
+  function_name    = aws_lambda_function.signer.function_name
+  function_version = aws_lambda_function.signer.version
 }
 
 resource "aws_lambda_permission" "api_gateway" {
@@ -70,6 +95,7 @@ resource "aws_lambda_permission" "api_gateway" {
   statement_id  = each.value.operation_id == "createImport" ? "AllowApiGatewayImport" : "AllowApiGateway-${each.value.operation_id}"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.signer.function_name
+  qualifier     = var.snapstart_enabled ? aws_lambda_alias.signer[0].name : null # what API Gateway invokes
   principal     = "apigateway.amazonaws.com"
   # This API, this stage, this method and this path (any import id): nothing else may invoke the signer.
   source_arn = "${aws_api_gateway_rest_api.this.execution_arn}/${aws_api_gateway_stage.this.stage_name}/${split(" ", each.key)[0]}${replace(split(" ", each.key)[1], "{import_id}", "*")}"

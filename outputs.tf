@@ -65,6 +65,11 @@ output "lambda_function_arn" {
   value       = aws_lambda_function.signer.arn
 }
 
+output "lambda_alias_arn" {
+  description = "ARN of the signer's \"live\" alias, the one API Gateway invokes, when snapstart_enabled is true (it follows each published version); null otherwise, when API Gateway invokes the function itself (lambda_function_arn)."
+  value       = var.snapstart_enabled ? aws_lambda_alias.signer[0].arn : null
+}
+
 output "lambda_role_arn" {
   description = "ARN of the signer's IAM role."
   value       = aws_iam_role.signer.arn

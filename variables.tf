@@ -349,6 +349,8 @@ variable "lambda_runtime" {
   default     = "python3.13"
   nullable    = false
 
+  # Every runtime accepted here must support SnapStart (Python 3.12 or later): snapstart_enabled
+  # relies on it (tests/snapstart.tftest.hcl plans SnapStart on the oldest one).
   validation {
     condition     = contains(["python3.12", "python3.13"], var.lambda_runtime)
     error_message = "lambda_runtime must be python3.12 or python3.13."
@@ -404,7 +406,7 @@ variable "lambda_reserved_concurrency" {
 }
 
 variable "lambda_environment_kms_key_arn" {
-  description = "KMS key ARN to encrypt the signer's environment variables. Null uses the AWS managed key (the environment holds no secrets)."
+  description = "KMS key ARN to encrypt the signer's environment variables (and, with snapstart_enabled, its snapshots). Null uses the AWS managed key (the environment holds no secrets)."
   type        = string
   default     = null
 
@@ -423,6 +425,13 @@ variable "lambda_code_signing_config_arn" {
     condition     = var.lambda_code_signing_config_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]+$", var.lambda_code_signing_config_arn))
     error_message = "lambda_code_signing_config_arn must be a Lambda code signing config ARN."
   }
+}
+
+variable "snapstart_enabled" {
+  description = "Lambda SnapStart for the signer: every change of its code or configuration publishes a version whose initialized state Lambda snapshots, an alias \"live\" follows the newest version, and API Gateway invokes (and is permitted to invoke) that alias only. Cuts the cold start after idle or scale-out; billed per cached snapshot (every published version, until deleted) and per restore. Every lambda_runtime the module accepts supports it (Python 3.12 or later). Not combinable with provisioned concurrency, EFS or ephemeral storage above 512 MB. Switching it in a deployed stack replaces the API's invoke permissions: requests can fail during that apply. See README: SnapStart."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 ################################################################################

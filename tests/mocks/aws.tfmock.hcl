@@ -25,6 +25,16 @@ mock_resource "aws_lambda_function" {
   defaults = {
     arn        = "arn:aws:lambda:eu-west-1:123456789012:function:signed-import"
     invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:signed-import/invocations"
+    # What Lambda answers once publish = true has published the first version.
+    version              = "1"
+    qualified_arn        = "arn:aws:lambda:eu-west-1:123456789012:function:signed-import:1"
+    qualified_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:signed-import:1/invocations"
+  }
+}
+mock_resource "aws_lambda_alias" {
+  defaults = {
+    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:signed-import:live"
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:signed-import:live/invocations"
   }
 }
 mock_resource "aws_api_gateway_rest_api" {
