@@ -99,9 +99,12 @@ test-e2e: $(VENV)/.installed $(PACKAGE) ## End-to-end: Terraform on moto, signat
 .PHONY: test
 test: lint check-package test-python test-terraform test-e2e ## Run every check and test
 
+# Options of the signer benchmark, e.g. BENCH_FLAGS="--calls 5000 --cold-runs 21" or "--check".
+BENCH_FLAGS ?=
+
 .PHONY: bench
-bench: $(VENV)/.installed $(PACKAGE) ## Benchmarks: warm handler latency from the deployed zip
-	$(PY) benchmarks/bench_handler.py
+bench: $(VENV)/.installed $(PACKAGE) ## Benchmarks: the signer zip against the classic handler, warm and cold (build/bench.md)
+	$(PY) benchmarks/bench_handler.py $(BENCH_FLAGS)
 
 .PHONY: demo
 demo: $(VENV)/.installed $(PACKAGE) ## Apply the module on a local emulator, upload a file, verify, destroy
