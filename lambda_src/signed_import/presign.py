@@ -1,5 +1,6 @@
-"""Presigned S3 URLs without an S3 client: botocore's own SigV4 query signer on a request whose
-URL is built by the endpoint rules the client would apply.
+"""Presigned S3 URLs without an S3 client: the canonical request SigV4 query auth defines,
+signed by botocore's own S3SigV4QueryAuth (its key derivation and HMAC), on the URL the client's
+endpoint rules would build.
 
 Building a boto3 client (loading and parsing the S3 service model, the endpoint rule set, the
 event hooks) is most of a cold start and most of a warm presign; a presigned URL needs none of
@@ -21,16 +22,18 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import botocore
-from botocore.auth import S3SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
+import botocore.auth
+from botocore.auth import UNSIGNED_PAYLOAD, S3SigV4QueryAuth
 from botocore.credentials import ContainerProvider, Credentials, EnvProvider
-from botocore.utils import percent_encode
+from botocore.utils import percent_encode, percent_encode_sequence
 
 from .config import Settings
 
 _SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
+_host_from_url = botocore.auth._host_from_url  # type: ignore[attr-defined]  # the signers' own
 
 
 class NoCredentialsError(RuntimeError):
@@ -66,13 +69,25 @@ def dns_suffix(region: str) -> str:
 def object_url(settings: Settings, bucket: str, key: str) -> str:
     """The URL the client would address: path style behind an endpoint override and for dotted
     buckets (a wildcard certificate covers one label only), virtual-hosted otherwise."""
+    host, path = _host_and_path(settings, bucket, key)
+    scheme = urlsplit(settings.endpoint_url).scheme if settings.endpoint_url else "https"
+    return f"{scheme}://{host}{path}"
+
+
+def _host_and_path(settings: Settings, bucket: str, key: str) -> tuple[str, str]:
+    """The URL's host (as SigV4 signs it: no default port) and its encoded path."""
     path = percent_encode(key, safe="/~")
     if settings.endpoint_url:
-        return f"{settings.endpoint_url.rstrip('/')}/{bucket}/{path}"
+        return _endpoint_host(settings.endpoint_url), f"/{bucket}/{path}"
     host = f"s3.{settings.region}.{dns_suffix(settings.region)}"
     if "." in bucket:
-        return f"https://{host}/{bucket}/{path}"
-    return f"https://{bucket}.{host}/{path}"
+        return host, f"/{bucket}/{path}"
+    return f"{bucket}.{host}", f"/{path}"
+
+
+@cache
+def _endpoint_host(endpoint_url: str) -> str:
+    return str(_host_from_url(endpoint_url))
 
 
 def load_credentials() -> Credentials:
@@ -90,6 +105,32 @@ def _expiry(credentials: Credentials) -> float | None:
     """When refreshable credentials expire (epoch seconds), or None when unknown (static)."""
     expiry = getattr(credentials, "_expiry_time", None)
     return expiry.timestamp() if isinstance(expiry, datetime) else None
+
+
+def _canonical_request(
+    method: str, path: str, query_string: str, headers: dict[str, str], signed_headers: str
+) -> str:
+    """SigV4's canonical request for a presigned S3 URL, formed as botocore forms it: the path
+    as given (S3 does not normalise it), query pairs sorted by encoded key then value, headers
+    lowercase and sorted with trimmed values, and an unsigned payload."""
+    pairs = sorted(query_string.split("&"), key=lambda pair: pair.partition("=")[::2])
+    return "\n".join(
+        [
+            method,
+            path,
+            "&".join(pairs),
+            "".join(f"{name}:{headers[name]}\n" for name in sorted(headers)),
+            signed_headers,
+            UNSIGNED_PAYLOAD,
+        ]
+    )
+
+
+class _Context:
+    """What botocore's string_to_sign and signature read from a request: its timestamp."""
+
+    def __init__(self, context: dict[str, str]) -> None:
+        self.context = context
 
 
 class Presigner:
@@ -125,13 +166,33 @@ class Presigner:
         lifetime = expires_in
         if expiry is not None:
             lifetime = max(1, min(expires_in, int(expiry - time.time())))
-        request = AWSRequest(
-            method=method,
-            url=object_url(self._settings, bucket, key),
-            headers=dict(headers),
-            params=dict(params or {}),
+        settings = self._settings
+        host, path = _host_and_path(settings, bucket, key)
+        signer = S3SigV4QueryAuth(frozen, "s3", settings.region, expires=lifetime)
+        # botocore's clock (naive UTC), the one its own signers read.
+        now = botocore.auth.get_current_datetime()  # type: ignore[attr-defined]
+        timestamp = now.strftime(_SIGV4_TIMESTAMP)
+        names = {name.lower(): " ".join(value.split()) for name, value in headers.items()}
+        names["host"] = host
+        signed_headers = ";".join(sorted(names))
+        credential = f"{frozen.access_key}/{timestamp[:8]}/{settings.region}/s3/aws4_request"
+        # percent_encode_sequence of botocore's auth parameters, in its order.
+        query_string = (
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            f"&X-Amz-Credential={percent_encode(credential)}"
+            f"&X-Amz-Date={timestamp}"
+            f"&X-Amz-Expires={lifetime}"
+            f"&X-Amz-SignedHeaders={percent_encode(signed_headers)}"
         )
-        S3SigV4QueryAuth(frozen, "s3", self._settings.region, expires=lifetime).add_auth(request)
-        signed_at = datetime.strptime(request.context["timestamp"], _SIGV4_TIMESTAMP)
-        expires_at = signed_at.replace(tzinfo=UTC) + timedelta(seconds=lifetime)
-        return Presigned(url=str(request.url), expires_at=expires_at)
+        if frozen.token is not None:
+            query_string += f"&X-Amz-Security-Token={percent_encode(frozen.token)}"
+        if params:
+            query_string = percent_encode_sequence(params) + "&" + query_string
+        canonical = _canonical_request(method, path, query_string, names, signed_headers)
+        context = _Context({"timestamp": timestamp})
+        string_to_sign = signer.string_to_sign(context, canonical)  # type: ignore[arg-type]
+        signature = signer.signature(string_to_sign, context)  # type: ignore[arg-type]
+        expires_at = now.replace(tzinfo=UTC) + timedelta(seconds=lifetime)
+        scheme = urlsplit(settings.endpoint_url).scheme if settings.endpoint_url else "https"
+        url = f"{scheme}://{host}{path}"
+        return Presigned(f"{url}?{query_string}&X-Amz-Signature={signature}", expires_at)
