@@ -66,16 +66,10 @@ def dns_suffix(region: str) -> str:
     return "amazonaws.com"  # botocore's default partition for unknown regions
 
 
-def object_url(settings: Settings, bucket: str, key: str) -> str:
-    """The URL the client would address: path style behind an endpoint override and for dotted
-    buckets (a wildcard certificate covers one label only), virtual-hosted otherwise."""
-    host, path = _host_and_path(settings, bucket, key)
-    scheme = urlsplit(settings.endpoint_url).scheme if settings.endpoint_url else "https"
-    return f"{scheme}://{host}{path}"
-
-
 def _host_and_path(settings: Settings, bucket: str, key: str) -> tuple[str, str]:
-    """The URL's host (as SigV4 signs it: no default port) and its encoded path."""
+    """The host (as SigV4 signs it: no default port) and encoded path the client would address:
+    path style behind an endpoint override and for dotted buckets (a wildcard certificate covers
+    one label only), virtual-hosted otherwise."""
     path = percent_encode(key, safe="/~")
     if settings.endpoint_url:
         return _endpoint_host(settings.endpoint_url), f"/{bucket}/{path}"
@@ -88,6 +82,11 @@ def _host_and_path(settings: Settings, bucket: str, key: str) -> tuple[str, str]
 @cache
 def _endpoint_host(endpoint_url: str) -> str:
     return str(_host_from_url(endpoint_url))
+
+
+@cache
+def _scheme(endpoint_url: str | None) -> str:
+    return urlsplit(endpoint_url).scheme if endpoint_url else "https"
 
 
 def load_credentials() -> Credentials:
@@ -193,6 +192,5 @@ class Presigner:
         string_to_sign = signer.string_to_sign(context, canonical)  # type: ignore[arg-type]
         signature = signer.signature(string_to_sign, context)  # type: ignore[arg-type]
         expires_at = now.replace(tzinfo=UTC) + timedelta(seconds=lifetime)
-        scheme = urlsplit(settings.endpoint_url).scheme if settings.endpoint_url else "https"
-        url = f"{scheme}://{host}{path}"
+        url = f"{_scheme(settings.endpoint_url)}://{host}{path}"
         return Presigned(f"{url}?{query_string}&X-Amz-Signature={signature}", expires_at)
