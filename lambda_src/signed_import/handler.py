@@ -20,7 +20,7 @@ from .multipart import abort, sign_more_parts
 from .presign import Presigner
 from .responses import client_error, internal_error, json_response
 from .routing import Call
-from .signing import LazyS3Client, require_multipart_api
+from .s3_client import LazyS3Client, require_multipart_api
 from .status import import_status, list_parts
 
 if TYPE_CHECKING:

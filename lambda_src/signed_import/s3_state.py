@@ -92,3 +92,9 @@ def uploaded_parts(s3: S3Client, bucket: str, key: str, upload: str) -> list[Upl
         if not page.get("IsTruncated"):
             return parts
         marker = int(page["NextPartNumberMarker"])
+
+
+def upload_parts(s3: S3Client, bucket: str, key: str) -> list[UploadedPart] | None:
+    """The parts of the upload in progress for `key`, or None when there is none."""
+    upload = upload_id(s3, bucket, key)
+    return None if upload is None else uploaded_parts(s3, bucket, key, upload)

@@ -9,9 +9,10 @@ from typing import Any
 from .config import MAX_EXPIRY_SECONDS
 from .errors import ClientError
 from .multipart import plan_of
+from .request import CRC64NVME
 from .responses import iso8601
 from .routing import NOT_FOUND, Call, require_multipart, target
-from .s3_state import stored_object, upload_id, uploaded_parts
+from .s3_state import stored_object, upload_parts
 
 # X-Amz-Date is taken a moment after the id's expiry is: allow for the second ticking over.
 CLOCK_SLACK_SECONDS = 2
@@ -45,10 +46,7 @@ def import_status(call: Call) -> tuple[int, dict[str, Any]]:
             "status": "pending",
             "expires_at": iso8601(datetime.fromtimestamp(expires_at, UTC)),
         }
-    upload = upload_id(call.s3, call.settings.bucket, found.key)
-    held = (
-        None if upload is None else uploaded_parts(call.s3, call.settings.bucket, found.key, upload)
-    )
+    held = upload_parts(call.s3, call.settings.bucket, found.key)
     if held is None:  # aborted, expired by the lifecycle rule, or never created
         raise NOT_FOUND
     plan = plan_of(found)
@@ -62,17 +60,14 @@ def import_status(call: Call) -> tuple[int, dict[str, Any]]:
         "bytes_uploaded": sum(part.size for part in held),
     }
     if found.decoded.verifies_crc64nvme:
-        body["checksum_algorithm"] = "CRC64NVME"
+        body["checksum_algorithm"] = CRC64NVME
     return 200, body
 
 
 def list_parts(call: Call) -> tuple[int, dict[str, Any]]:
     found = target(call)
     require_multipart(found)
-    upload = upload_id(call.s3, call.settings.bucket, found.key)
-    held = (
-        None if upload is None else uploaded_parts(call.s3, call.settings.bucket, found.key, upload)
-    )
+    held = upload_parts(call.s3, call.settings.bucket, found.key)
     if held is None:
         if stored_object(call.s3, call.settings.bucket, found.key) is not None:
             raise ClientError(409, "AlreadyComplete", "this import is complete: it has no parts")
