@@ -151,9 +151,10 @@ def mark(passed: bool) -> str:
 
 @dataclass
 class ApiTimer:
-    """Time spent in S3 API calls, from botocore's before-call to its after-call event: signing
-    the request, the emulator's work, parsing the answer. Registered before either handler
-    builds a client, so that every client of both handlers reports to it."""
+    """Time spent in S3 API calls, from botocore's provide-client-params event (the first a call
+    emits) to its after-call event: checking and serialising the parameters, the endpoint
+    rules, signing the request, the emulator's work, parsing the answer. Registered before
+    either handler builds a client, so that every client of both handlers reports to it."""
 
     spent_ns: int = 0
     _begin: int = 0
@@ -258,7 +259,7 @@ class WarmBench:
         # Every botocore session created from now on (whichever the handlers use) registers
         # the timer on its clients, as moto registers its own handler.
         self.timer = ApiTimer()
-        BUILTIN_HANDLERS.append(("before-call.s3", self.timer.before))
+        BUILTIN_HANDLERS.append(("provide-client-params.s3", self.timer.before))
         BUILTIN_HANDLERS.append(("after-call.s3", self.timer.after))
         sys.path.insert(0, str(zip_path))
         self.module: Handler = importlib.import_module("signed_import.handler").handler
@@ -515,8 +516,10 @@ def report(
         "emulator's call in both, multipart creation cannot exceed "
         f"{warm.rows[1].classic.median / warm.create_module_us:.1f}x (the classic median over "
         "the module's CreateMultipartUpload alone). The rows "
-        "marked ↳ take each call's S3 time (botocore's before-call to after-call) out of that "
-        "call's time. "
+        "marked ↳ take each S3 API call's whole time in the client (botocore's "
+        "provide-client-params to after-call: parameters, endpoint rules, signing, the "
+        "emulator, parsing) out of that handler call's time: what remains is what each handler "
+        "does itself. "
         "Part re-signing: the module answers one request for several parts, its time divided "
         "by the URLs; the classic handler signs one URL per request. p99 is nearest-rank. "
         "Objects loaded before the handlers (libraries, the emulator) are frozen out of the "

@@ -9,7 +9,7 @@ than the declared size.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError as BotoClientError
@@ -21,7 +21,7 @@ from .request import CRC64NVME, ImportRequest
 from .responses import iso8601, part_numbers
 from .routing import NOT_FOUND, Call, Target, require_multipart, target
 from .s3_state import stored_object, upload_id
-from .signing import sign_part, signed_at
+from .signing import sign_part
 
 FIRST_BATCH_PARTS = 10
 MAX_PARTS_PER_REQUEST = 100
@@ -47,26 +47,23 @@ def sign_parts(
 ) -> tuple[datetime, list[dict[str, Any]]]:
     """Signed URLs for `parts`, each with the headers its PUT must send, and when the first of
     them expires (now + url_expiry_seconds, or sooner when the credentials expire sooner)."""
-    expires_in = call.settings.url_expiry_seconds
-    expires_at = signed_at() + timedelta(seconds=expires_in)
+    batch = call.presigner.batch(call.settings.url_expiry_seconds)
     signed = []
     for number, crc in parts:
         length = plan.part_length(number)
         part = sign_part(
-            call.presigner,
+            batch,
             bucket=call.settings.bucket,
             key=key,
             upload_id=upload,
             part_number=number,
             length=length,
             crc64nvme=crc,
-            expires_in=expires_in,
         )
-        expires_at = min(expires_at, part.expires_at)
         signed.append(
             {"part_number": number, "size": length, "url": part.url, "headers": part.headers}
         )
-    return expires_at, signed
+    return batch.expires_at, signed
 
 
 def first_batch(request: ImportRequest, plan: Plan) -> list[PartRequest]:

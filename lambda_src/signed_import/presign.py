@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,13 +27,16 @@ from urllib.parse import urlsplit
 import botocore
 import botocore.auth
 from botocore.auth import UNSIGNED_PAYLOAD, S3SigV4QueryAuth
-from botocore.credentials import ContainerProvider, Credentials, EnvProvider
-from botocore.utils import percent_encode, percent_encode_sequence
+from botocore.credentials import ContainerProvider, Credentials, EnvProvider, ReadOnlyCredentials
+from botocore.utils import percent_encode
 
 from .config import Settings
 
 _SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
 _host_from_url = botocore.auth._host_from_url  # type: ignore[attr-defined]  # the signers' own
+# botocore's percent_encode, remembered: a batch of part URLs encodes the same key, credential
+# scope, signed header names and (long) session token for every URL.
+_encoded = lru_cache(maxsize=256)(percent_encode)
 
 
 class NoCredentialsError(RuntimeError):
@@ -66,17 +69,17 @@ def dns_suffix(region: str) -> str:
     return "amazonaws.com"  # botocore's default partition for unknown regions
 
 
-def _host_and_path(settings: Settings, bucket: str, key: str) -> tuple[str, str]:
-    """The host (as SigV4 signs it: no default port) and encoded path the client would address:
-    path style behind an endpoint override and for dotted buckets (a wildcard certificate covers
-    one label only), virtual-hosted otherwise."""
-    path = percent_encode(key, safe="/~")
-    if settings.endpoint_url:
-        return _endpoint_host(settings.endpoint_url), f"/{bucket}/{path}"
-    host = f"s3.{settings.region}.{dns_suffix(settings.region)}"
+@lru_cache(maxsize=16)
+def _host_and_base(endpoint_url: str | None, region: str, bucket: str) -> tuple[str, str]:
+    """The host (as SigV4 signs it: no default port) and the path before the key that the
+    client would address: path style behind an endpoint override and for dotted buckets (a
+    wildcard certificate covers one label only), virtual-hosted otherwise."""
+    if endpoint_url:
+        return _endpoint_host(endpoint_url), f"/{bucket}/"
+    host = f"s3.{region}.{dns_suffix(region)}"
     if "." in bucket:
-        return host, f"/{bucket}/{path}"
-    return f"{bucket}.{host}", f"/{path}"
+        return host, f"/{bucket}/"
+    return f"{bucket}.{host}", "/"
 
 
 @cache
@@ -132,18 +135,57 @@ class _Context:
         self.context = context
 
 
+class _KeyedSigner(S3SigV4QueryAuth):
+    """botocore's S3 query signer, its signing key derived once: SigV4 derives the key from the
+    secret, the date, the region and the service alone, so a batch of URLs (and every URL of a
+    day) can share it. `derive_key` takes the steps of botocore's SigV4Auth.signature."""
+
+    signing_key: bytes = b""
+
+    def derive_key(self, datestamp: str) -> bytes:
+        sign = self._sign  # type: ignore[attr-defined]  # botocore's HMAC-SHA256 helper
+        k_date = sign(f"AWS4{self.credentials.secret_key}".encode(), datestamp)
+        k_region = sign(k_date, self._region_name)  # type: ignore[attr-defined]
+        k_service = sign(k_region, self._service_name)  # type: ignore[attr-defined]
+        return bytes(sign(k_service, "aws4_request"))
+
+    def signature(self, string_to_sign: str, request: Any) -> str:
+        return str(self._sign(self.signing_key, string_to_sign, hex=True))  # type: ignore[attr-defined]
+
+
 class Presigner:
     """Presigns S3 requests for one function's settings; credentials are loaded on first use."""
 
     def __init__(self, settings: Settings, credentials: Credentials | None = None) -> None:
         self._settings = settings
         self._credentials = credentials
+        self._signing_key: tuple[str | None, str, bytes] = ("", "", b"")  # secret, date, key
 
     @property
     def credentials(self) -> Credentials:
         if self._credentials is None:
             self._credentials = load_credentials()
         return self._credentials
+
+    def batch(self, expires_in: int) -> PresignBatch:
+        """URLs signed now, with the current credentials, valid for `expires_in` seconds.
+
+        A URL signed with temporary credentials dies with them: when their expiry is known the
+        URLs' lifetime is cut to what they have left, so expires_at never promises more."""
+        credentials = self.credentials
+        frozen = credentials.get_frozen_credentials()  # refreshes near expiry
+        expiry = _expiry(credentials)
+        lifetime = expires_in
+        if expiry is not None:
+            lifetime = max(1, min(expires_in, int(expiry - time.time())))
+        # botocore's clock (naive UTC), the one its own signers read.
+        now = botocore.auth.get_current_datetime()  # type: ignore[attr-defined]
+        signer = _KeyedSigner(frozen, "s3", self._settings.region, expires=lifetime)
+        datestamp = now.strftime(_SIGV4_TIMESTAMP)[:8]
+        if self._signing_key[:2] != (frozen.secret_key, datestamp):
+            self._signing_key = (frozen.secret_key, datestamp, signer.derive_key(datestamp))
+        signer.signing_key = self._signing_key[2]
+        return PresignBatch(self._settings, signer, frozen, now, lifetime)
 
     def presign(
         self,
@@ -155,42 +197,67 @@ class Presigner:
         params: Mapping[str, str] | None = None,
         expires_in: int,
     ) -> Presigned:
-        """A URL for `method` on `key` that S3 accepts only with exactly `headers`.
+        """One URL: see PresignBatch.presign."""
+        return self.batch(expires_in).presign(method, bucket, key, headers=headers, params=params)
 
-        A URL signed with temporary credentials dies with them: when their expiry is known the
-        URL's lifetime is cut to what they have left, so expires_at never promises more."""
-        credentials = self.credentials
-        frozen = credentials.get_frozen_credentials()  # refreshes near expiry
-        expiry = _expiry(credentials)
-        lifetime = expires_in
-        if expiry is not None:
-            lifetime = max(1, min(expires_in, int(expiry - time.time())))
-        settings = self._settings
-        host, path = _host_and_path(settings, bucket, key)
-        signer = S3SigV4QueryAuth(frozen, "s3", settings.region, expires=lifetime)
-        # botocore's clock (naive UTC), the one its own signers read.
-        now = botocore.auth.get_current_datetime()  # type: ignore[attr-defined]
+
+class PresignBatch:
+    """URLs signed at one instant with one set of credentials: what they share (the clock, the
+    credential scope, the token, the signing key) is worked out once, not for each URL."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        signer: _KeyedSigner,
+        frozen: ReadOnlyCredentials,
+        now: datetime,
+        lifetime: int,
+    ) -> None:
+        self._settings = settings
+        self._signer = signer
         timestamp = now.strftime(_SIGV4_TIMESTAMP)
+        self._context = _Context({"timestamp": timestamp})
+        # X-Amz-Date has whole seconds: expires_at is exactly when S3 stops accepting the URLs.
+        self.expires_at = now.replace(microsecond=0, tzinfo=UTC) + timedelta(seconds=lifetime)
+        credential = f"{frozen.access_key}/{timestamp[:8]}/{settings.region}/s3/aws4_request"
+        # botocore's auth parameters, percent-encoded, in its order; X-Amz-SignedHeaders
+        # (which depends on the headers) goes between the two halves.
+        self._auth_query = (
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            f"&X-Amz-Credential={_encoded(credential)}"
+            f"&X-Amz-Date={timestamp}"
+            f"&X-Amz-Expires={lifetime}"
+        )
+        self._token_query = ""
+        if frozen.token is not None:
+            self._token_query = f"&X-Amz-Security-Token={_encoded(frozen.token)}"
+        self._scheme = _scheme(settings.endpoint_url)
+
+    def presign(
+        self,
+        method: str,
+        bucket: str,
+        key: str,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None = None,
+    ) -> Presigned:
+        """A URL for `method` on `key` that S3 accepts only with exactly `headers`."""
+        settings = self._settings
+        host, base = _host_and_base(settings.endpoint_url, settings.region, bucket)
+        path = base + _encoded(key, safe="/~")
         names = {name.lower(): " ".join(value.split()) for name, value in headers.items()}
         names["host"] = host
         signed_headers = ";".join(sorted(names))
-        credential = f"{frozen.access_key}/{timestamp[:8]}/{settings.region}/s3/aws4_request"
-        # percent_encode_sequence of botocore's auth parameters, in its order.
         query_string = (
-            "X-Amz-Algorithm=AWS4-HMAC-SHA256"
-            f"&X-Amz-Credential={percent_encode(credential)}"
-            f"&X-Amz-Date={timestamp}"
-            f"&X-Amz-Expires={lifetime}"
-            f"&X-Amz-SignedHeaders={percent_encode(signed_headers)}"
+            f"{self._auth_query}&X-Amz-SignedHeaders={_encoded(signed_headers)}{self._token_query}"
         )
-        if frozen.token is not None:
-            query_string += f"&X-Amz-Security-Token={percent_encode(frozen.token)}"
         if params:
-            query_string = percent_encode_sequence(params) + "&" + query_string
+            # percent_encode_sequence's pairs (string values only), each encoding remembered.
+            pairs = (f"{_encoded(name)}={_encoded(value)}" for name, value in params.items())
+            query_string = "&".join(pairs) + "&" + query_string
         canonical = _canonical_request(method, path, query_string, names, signed_headers)
-        context = _Context({"timestamp": timestamp})
-        string_to_sign = signer.string_to_sign(context, canonical)  # type: ignore[arg-type]
-        signature = signer.signature(string_to_sign, context)  # type: ignore[arg-type]
-        expires_at = now.replace(tzinfo=UTC) + timedelta(seconds=lifetime)
-        url = f"{_scheme(settings.endpoint_url)}://{host}{path}"
-        return Presigned(f"{url}?{query_string}&X-Amz-Signature={signature}", expires_at)
+        string_to_sign = self._signer.string_to_sign(self._context, canonical)  # type: ignore[arg-type]
+        signature = self._signer.signature(string_to_sign, self._context)
+        url = f"{self._scheme}://{host}{path}?{query_string}&X-Amz-Signature={signature}"
+        return Presigned(url, self.expires_at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .presign import Presigner
+from .presign import PresignBatch, Presigner
 from .request import ImportRequest
 
 
@@ -48,7 +48,7 @@ def sign_put(
 
 
 def sign_part(
-    presigner: Presigner,
+    batch: PresignBatch,
     *,
     bucket: str,
     key: str,
@@ -56,18 +56,16 @@ def sign_part(
     part_number: int,
     length: int,
     crc64nvme: str | None,
-    expires_in: int,
 ) -> SignedUpload:
     """A part URL bound to its exact Content-Length (and CRC): S3 refuses any other body."""
     headers = {"Content-Length": str(length)}
     if crc64nvme is not None:
         headers["x-amz-checksum-crc64nvme"] = crc64nvme
-    signed = presigner.presign(
+    signed = batch.presign(
         "PUT",
         bucket,
         key,
         headers=headers,
         params={"uploadId": upload_id, "partNumber": str(part_number)},  # the client's order
-        expires_in=expires_in,
     )
     return SignedUpload(url=signed.url, headers=headers, expires_at=signed.expires_at)

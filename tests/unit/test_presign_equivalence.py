@@ -32,6 +32,7 @@ KEYS = ["imports/ab2cd3", "imports/h5k/tenant!*'()~ü/x y"]
 TOKENS = [None, "IQoJb3JpZ2luX2VjE//session+token/="]
 SHA256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 CRC = "AAECAwQFBgc="
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 PUTS = {
     "minimal": ImportRequest(size=1, content_type="application/octet-stream"),
     "csv-sha256-metadata-filename": ImportRequest(
@@ -64,14 +65,16 @@ def settings_for(region: str, endpoint: str | None) -> Settings:
     )
 
 
-def reference_client(region: str, endpoint: str | None, token: str | None) -> Any:
+def reference_client(
+    region: str, endpoint: str | None, token: str | None, secret: str = SECRET
+) -> Any:
     """The client the signer used before: SigV4, regional, path style behind an endpoint."""
     return boto3.Session().client(
         "s3",
         region_name=region,
         endpoint_url=endpoint,
         aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        aws_secret_access_key=secret,
         aws_session_token=token,
         config=Config(
             signature_version="s3v4",
@@ -110,7 +113,7 @@ def test_fast_path_equals_generate_presigned_url(
     client = reference_client(region, endpoint, token)
     presigner = Presigner(
         settings_for(region, endpoint),
-        Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token),
+        Credentials("AKIDEXAMPLE", SECRET, token),
     )
     compared = 0
     for request in PUTS.values():
@@ -131,18 +134,48 @@ def test_fast_path_equals_generate_presigned_url(
             params["ChecksumCRC64NVME"] = crc
         expected = client.generate_presigned_url("upload_part", Params=params, ExpiresIn=EXPIRES_IN)
         signed = sign_part(
-            presigner,
+            presigner.batch(EXPIRES_IN),
             bucket=bucket,
             key=key,
             upload_id="VXBsb2FkIElE.for_6~a-b",
             part_number=number,
             length=5 * 1024**2,
             crc64nvme=crc,
-            expires_in=EXPIRES_IN,
         )
         assert signed.url == expected
         compared += 1
     assert compared == len(PUTS) + len(PARTS)
+
+
+def test_the_signing_key_follows_the_date_and_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The derived signing key is kept between URLs: one Presigner signing across midnight and
+    across a credential rotation still yields, each time, the client's URL for that moment."""
+    credentials = Credentials("AKIDEXAMPLE", SECRET, None)
+    presigner = Presigner(settings_for("eu-west-1", None), credentials)
+    request = PUTS["minimal"]
+    moments = [
+        (
+            FIXED_NOW.replace(hour=23, minute=59, second=59),
+            SECRET,
+        ),
+        (
+            FIXED_NOW.replace(hour=23, minute=59, second=59) + timedelta(seconds=1),
+            SECRET,
+        ),
+        (FIXED_NOW.replace(day=26, hour=0, minute=5), "rotated/secret+key"),
+    ]
+    signatures = set()
+    for now, secret in moments:
+        monkeypatch.setattr("botocore.auth.get_current_datetime", lambda *a, now=now, **k: now)
+        credentials.secret_key = secret
+        client = reference_client("eu-west-1", None, None, secret)
+        expected = client.generate_presigned_url(
+            "put_object", Params=put_params("bucket", "imports/x", request), ExpiresIn=EXPIRES_IN
+        )
+        signed = sign_put(presigner, "bucket", "imports/x", request, EXPIRES_IN).url
+        assert signed == expected
+        signatures.add(query(signed)["X-Amz-Signature"])
+    assert len(signatures) == len(moments)
 
 
 def test_matrix_size() -> None:
