@@ -89,6 +89,7 @@ locals {
   openapi_document = templatefile("${path.module}/templates/openapi.json.tftpl", {
     title               = var.name
     routes              = local.api_routes
+    cors_origins        = var.cors_allowed_origins
     lambda_invoke_arn   = local.signer_invoke_arn # the "live" alias with SnapStart
     max_upload_bytes    = var.max_upload_bytes
     security            = local.security

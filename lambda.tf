@@ -41,7 +41,7 @@ resource "aws_lambda_function" "signer" {
   publish                        = var.snapstart_enabled # true: every code or configuration change publishes a version
 
   environment {
-    variables = {
+    variables = merge({
       BUCKET_NAME               = local.bucket_name
       KEY_PREFIX                = var.key_prefix
       ALLOWED_CONTENT_TYPES     = join(",", var.allowed_content_types)
@@ -50,7 +50,9 @@ resource "aws_lambda_function" "signer" {
       MULTIPART_ENABLED         = tostring(var.multipart_enabled)
       MULTIPART_THRESHOLD_BYTES = tostring(var.multipart_threshold_bytes)
       CALLER_ISOLATION          = local.caller_isolation # iam, cognito, custom or off
-    }
+      }, length(var.cors_allowed_origins) > 0 ? {
+      CORS_ALLOWED_ORIGINS = join(",", var.cors_allowed_origins) # echoed on every response
+    } : {})
   }
 
   logging_config {

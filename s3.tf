@@ -125,7 +125,7 @@ resource "aws_s3_bucket_cors_configuration" "this" {
     allowed_methods = ["PUT"]
     allowed_origins = var.cors_allowed_origins
     allowed_headers = ["content-type", "if-none-match", "x-amz-checksum-sha256", "x-amz-checksum-crc64nvme", "x-amz-meta-*"]
-    expose_headers  = ["ETag", "x-amz-checksum-crc64nvme"]
+    expose_headers  = ["ETag", "x-amz-checksum-crc64nvme", "x-amz-checksum-sha256"]
     max_age_seconds = 3000
   }
 }

@@ -135,7 +135,7 @@ variable "access_logging" {
 }
 
 variable "cors_allowed_origins" {
-  description = "Only when create_bucket is true. Origins allowed to PUT to the bucket from a browser (e.g. [\"https://app.example.com\"]). Empty means no CORS configuration. Browsers may send the signed headers (Content-Type, If-None-Match, SHA-256 and CRC-64/NVME checksums, x-amz-meta-*); ETag and the CRC-64/NVME checksum are exposed so they can complete multipart uploads."
+  description = "Origins of web pages allowed to use the module from a browser (e.g. [\"https://app.example.com\"]), or [\"*\"]. The API answers CORS preflights (OPTIONS, without authorization) on every route and sends Access-Control-Allow-Origin for these origins on every response, errors included; when create_bucket is true the bucket allows PUT from them with the signed headers (Content-Type, If-None-Match, SHA-256 and CRC-64/NVME checksums, x-amz-meta-*) and exposes ETag and the checksums so they can complete multipart uploads. Empty means no CORS anywhere."
   type        = list(string)
   default     = []
   nullable    = false

@@ -94,7 +94,7 @@ run "cors_for_multipart_browsers" {
   assert {
     condition = (
       one(aws_s3_bucket_cors_configuration.this[0].cors_rule).allowed_headers == toset(["content-type", "if-none-match", "x-amz-checksum-sha256", "x-amz-checksum-crc64nvme", "x-amz-meta-*"]) &&
-      one(aws_s3_bucket_cors_configuration.this[0].cors_rule).expose_headers == toset(["ETag", "x-amz-checksum-crc64nvme"]) &&
+      one(aws_s3_bucket_cors_configuration.this[0].cors_rule).expose_headers == toset(["ETag", "x-amz-checksum-crc64nvme", "x-amz-checksum-sha256"]) &&
       one(aws_s3_bucket_cors_configuration.this[0].cors_rule).allowed_methods == toset(["PUT"])
     )
     error_message = "Browsers must be allowed the signed headers and see ETag and the CRC-64/NVME checksum."

@@ -20,6 +20,8 @@ CALLER_ISOLATION_MODES = frozenset({"iam", "cognito", "custom", "off"})
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 # No '*': the prefix is also the signer's IAM resource, where it would be a wildcard.
 _PREFIX = re.compile(r"([A-Za-z0-9!_.'()-]+/)+")
+# As the module's cors_allowed_origins validation: scheme and host (and port), or "*".
+_ORIGIN = re.compile(r"https?://[^\s/,]+|\*")
 _CONTENT_TYPE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$")
 
 
@@ -39,6 +41,7 @@ class Settings:
     multipart_enabled: bool = True
     multipart_threshold_bytes: int = 100 * 1024**2
     caller_isolation: str = "off"
+    cors_allowed_origins: frozenset[str] = frozenset()  # "*" for any origin
 
     def allows(self, media_type: str) -> bool:
         """True when `media_type` (lowercase, no parameters) matches the allowlist."""
@@ -107,6 +110,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         modes = ", ".join(sorted(CALLER_ISOLATION_MODES))
         raise ConfigError(f"CALLER_ISOLATION must be one of {modes}, got {isolation!r}")
 
+    origins = frozenset(
+        o.strip() for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
+    )
+    bad = sorted(o for o in origins if not _ORIGIN.fullmatch(o))
+    if bad:
+        raise ConfigError(f"CORS_ALLOWED_ORIGINS has invalid entries: {bad}")
+
     return Settings(
         bucket=bucket,
         key_prefix=key_prefix,
@@ -120,4 +130,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         multipart_enabled=multipart_enabled,
         multipart_threshold_bytes=threshold,
         caller_isolation=isolation,
+        cors_allowed_origins=origins,
     )

@@ -17,6 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 from .config import load_settings
+from .cors import cors_headers
 from .errors import ClientError
 from .identity import caller_partition
 from .presign import Presigner
@@ -95,6 +96,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         LOGGER.exception("request failed", extra={"request_id": request_id})
         response = internal_error(request_id)
         log["outcome"] = "error"
+    response["headers"].update(cors_headers(event, SETTINGS.cors_allowed_origins))
     log["status"] = response["statusCode"]
     LOGGER.info("import request", extra=log)
     return response

@@ -139,8 +139,10 @@ def gateway_error_codes() -> dict[str, str]:
     return codes
 
 
-def template_variables(authorization_type: str) -> dict[str, Any]:
-    """What api.tf passes to templatefile() for `authorization_type`."""
+def template_variables(
+    authorization_type: str, cors_origins: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """What api.tf passes to templatefile() for `authorization_type` and cors_allowed_origins."""
     return {
         "title": "signed-import",
         "routes": module_local("api_routes"),
@@ -150,13 +152,14 @@ def template_variables(authorization_type: str) -> dict[str, Any]:
         "security_schemes": SECURITY_SCHEMES[authorization_type],
         "gateway_error_codes": module_local("gateway_error_codes"),
         "error_statuses": module_local("error_statuses"),
+        "cors_origins": list(cors_origins),
     }
 
 
 @functools.cache
-def _rendered(authorization_type: str) -> str:
+def _rendered(authorization_type: str, cors_origins: tuple[str, ...] = ()) -> str:
     """The template rendered by Terraform itself (templatefile in `terraform console`)."""
-    variables = json.dumps(json.dumps(template_variables(authorization_type)))
+    variables = json.dumps(json.dumps(template_variables(authorization_type, cors_origins)))
     # `${` inside an HCL string literal would start an interpolation.
     variables = variables.replace("${", "$${").replace("%{", "%%{")
     expression = (
@@ -181,10 +184,11 @@ def build_document(
     authorization_type: str = "AWS_IAM",
     binary_media_types: list[str] | None = None,
     timeout_ms: int | None = None,
+    cors_origins: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """A fresh copy of the rendered document, optionally with binary types or another
-    integration timeout on every operation."""
-    document: dict[str, Any] = json.loads(_rendered(authorization_type))
+    """A fresh copy of the rendered document, optionally with binary types, another
+    integration timeout on every operation, or CORS origins."""
+    document: dict[str, Any] = json.loads(_rendered(authorization_type, cors_origins))
     if timeout_ms is not None:
         for item in document["paths"].values():
             for operation in item.values():
@@ -258,6 +262,7 @@ def test_template_gets_the_variables_api_tf_passes() -> None:
         ("security_schemes", "security_schemes"),
     ]:
         assert passed[name] == f"local.{local}", name
+    assert passed["cors_origins"] == "var.cors_allowed_origins"
 
 
 def test_rendered_document_has_every_route_of_the_design() -> None:
@@ -635,9 +640,9 @@ def test_auth_note_names_the_requirement_it_does_not_enforce(gateway: LocalGatew
 
 def test_documents_with_other_integrations_are_refused(fake: FakeLambda) -> None:
     document = build_document()
-    document["paths"]["/import"]["post"]["x-amazon-apigateway-integration"]["type"] = "mock"
+    document["paths"]["/import"]["post"]["x-amazon-apigateway-integration"]["type"] = "http_proxy"
 
-    with pytest.raises(ValueError, match="only aws_proxy"):
+    with pytest.raises(ValueError, match="only aws_proxy and mock"):
         LocalGateway(document, STAGE, fake)
 
 

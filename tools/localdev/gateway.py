@@ -41,6 +41,8 @@ from urllib.parse import parse_qsl, unquote
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
 
+from localdev import mock_integration
+
 LOGGER = logging.getLogger("localdev.gateway")
 ACCESS_LOGGER = logging.getLogger("localdev.gateway.access")
 
@@ -131,6 +133,7 @@ class _Operation:
     authorizer: _Authorizer
     # (location, name) of each required header or query parameter, when a validator checks them
     required_parameters: tuple[tuple[str, str], ...] = ()
+    mock: Mapping[str, Any] | None = None  # a MOCK integration (CORS preflights), else Lambda
 
 
 @dataclass(frozen=True)
@@ -281,8 +284,10 @@ def _operation(
 ) -> _Operation:
     integration = spec.get("x-amazon-apigateway-integration", {})
     kind = str(integration.get("type", "")).lower()
-    if kind != "aws_proxy":
-        raise ValueError(f"{where}: only aws_proxy integrations are emulated, not {kind!r}")
+    if kind not in ("aws_proxy", "mock"):
+        raise ValueError(
+            f"{where}: only aws_proxy and mock integrations are emulated, not {kind!r}"
+        )
     security = spec.get("security", document.get("security", []))
     schemes = document.get("components", {}).get("securitySchemes", {})
     validator = _request_validator(document, spec)
@@ -292,6 +297,7 @@ def _operation(
         body_validator=_body_validator(document, validator, spec),
         authorizer=_authorizer(security, schemes, where),
         required_parameters=_required_parameters(validator, path_item, spec),
+        mock=integration if kind == "mock" else None,
     )
 
 
@@ -558,6 +564,10 @@ class LocalGateway:
         validator = operation.body_validator
         if validator is not None and not self._body_is_valid(validator, request):
             return self._gateway_response("BAD_REQUEST_BODY", "Invalid request body", request)
+        if operation.mock is not None:
+            mocked = mock_integration.respond(operation.mock, request.headers)
+            headers = (*mocked.headers, ("x-amzn-RequestId", request.request_id))
+            return LocalResponse(mocked.status, headers, mocked.body.encode())
         event = self._proxy_event(request, route, operation, resource_path, path_parameters)
         return self._integrate(operation, event, request)
 
@@ -748,9 +758,17 @@ class LocalGateway:
         headers = [("Content-Type", content_type)]
         for key, value in spec.get("responseParameters", {}).items():
             name = key.removeprefix("gatewayresponse.header.")
-            # Only static values ('quoted'); mappings from the request are not emulated.
-            if name != key and len(value) >= 2 and value[0] == value[-1] == "'":
-                headers.append((name, value[1:-1]))
+            if name == key:
+                continue  # only headers are emulated
+            if len(value) >= 2 and value[0] == value[-1] == "'":
+                headers.append((name, value[1:-1]))  # a static value
+            elif value.startswith("method.request.header."):
+                # A request header's value (names match case-insensitively); none, no header.
+                mapped = request.header(value.removeprefix("method.request.header.").lower())
+                if mapped is not None:
+                    headers.append((name, mapped))
+            else:
+                raise ValueError(f"gateway response {response_type}: {key}={value} is not emulated")
         headers.append(("x-amzn-RequestId", request.request_id))
         status = int(spec.get("statusCode", default_status))
         return LocalResponse(status, tuple(headers), body.encode())
