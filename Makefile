@@ -92,9 +92,26 @@ test-python: $(VENV)/.installed ## pytest: signer, docs and local gateway unit t
 test-terraform: init ## terraform test with a mocked AWS provider (offline)
 	$(TERRAFORM) test
 
+# The browser example's tests: Debian's chromium (never a browser download) and the page's
+# pinned npm packages.
+CHROMIUM ?= /usr/bin/chromium
+BROWSER_EXAMPLE := examples/browser
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "$(CHROMIUM) is missing: install Debian's chromium package" >&2; exit 1; }
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+
+$(BROWSER_EXAMPLE)/node_modules/.package-lock.json: $(BROWSER_EXAMPLE)/package-lock.json
+	cd $(BROWSER_EXAMPLE) && npm ci --no-audit --no-fund --loglevel=error
+
+.PHONY: browser-deps
+browser-deps: $(CHROMIUM) $(BROWSER_EXAMPLE)/node_modules/.package-lock.json ## Debian's chromium and the browser example's npm packages
+
 .PHONY: test-e2e
-test-e2e: $(VENV)/.installed $(PACKAGE) ## End-to-end: Terraform on moto, signatures on LocalStack
-	$(VENV)/bin/pytest tests/e2e
+test-e2e: $(VENV)/.installed $(PACKAGE) browser-deps ## End-to-end: Terraform on moto, signatures on LocalStack, the browser example in Chromium
+	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest tests/e2e
 
 .PHONY: test
 test: lint check-package test-python test-terraform test-e2e ## Run every check and test
@@ -116,7 +133,7 @@ local-api: $(VENV)/.installed $(PACKAGE) ## Keep the local stack and API running
 
 .PHONY: clean
 clean: ## Remove virtualenvs, caches and Terraform working files
-	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache .terraform build
+	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache .terraform build $(BROWSER_EXAMPLE)/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find examples -name .terraform -type d -prune -exec rm -rf {} +
 

@@ -50,6 +50,10 @@ module "imports" {
   url_expiry_seconds    = 300
 
   # Multipart from 16 MiB, so local tests exercise it with small files; at most 1 GiB per import.
+  cors_allowed_origins   = var.cors_allowed_origins
+  authorization_type     = var.authorization_type
+  cognito_user_pool_arns = var.cognito_user_pool_arns
+
   multipart_threshold_bytes = 16777216
   max_upload_bytes          = 1073741824
 

@@ -28,3 +28,24 @@ variable "bucket_name" {
   type        = string
   default     = null
 }
+
+variable "cors_allowed_origins" {
+  description = "Origins of web pages allowed to use the API and the bucket (the browser example's tests serve one on loopback)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "authorization_type" {
+  description = "The module's authorization_type; COGNITO_USER_POOLS needs cognito_user_pool_arns (the local gateway reads the token's claims without verifying them)."
+  type        = string
+  default     = "AWS_IAM"
+  nullable    = false
+}
+
+variable "cognito_user_pool_arns" {
+  description = "User pools for authorization_type = COGNITO_USER_POOLS."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}

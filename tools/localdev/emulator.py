@@ -57,12 +57,14 @@ class MotoServer:
         )
 
     def start(self) -> MotoServer:
-        executable = Path(sys.executable).with_name("moto_server")
+        # moto_server with the fix localdev.moto_server explains, from this checkout's tools.
+        tools = str(Path(__file__).resolve().parents[1])
+        path = os.pathsep.join(filter(None, [tools, os.environ.get("PYTHONPATH")]))
         self._process = subprocess.Popen(
-            [str(executable), "-H", LOOPBACK, "-p", str(self.port)],
+            [sys.executable, "-m", "localdev.moto_server", "-H", LOOPBACK, "-p", str(self.port)],
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path},
             start_new_session=True,  # Ctrl-C in the terminal reaches us, not the server
         )
         deadline = time.monotonic() + self._start_timeout
