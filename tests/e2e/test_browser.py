@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 import requests  # type: ignore[import-untyped]  # no types-requests in the dev group
@@ -50,7 +50,7 @@ PART_SIZE = 5 * MIB  # the page's part size (examples/browser/app.js)
 
 
 class _Quiet(SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {
+    extensions_map = {  # noqa: RUF012 (the base class declares it an instance variable)
         **SimpleHTTPRequestHandler.extensions_map,
         ".mjs": "text/javascript",
     }
