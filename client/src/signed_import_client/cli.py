@@ -282,7 +282,7 @@ def _human(result: ImportResult) -> str:
     ]
     if result.checksum_crc64nvme:
         lines.append(f"  CRC64NVME   {result.checksum_crc64nvme} (verified by S3)")
-    lines.append(f"  time        {result.seconds:.1f} s, {human_size(result.bytes_per_second)}/s")
+    lines.append(f"  time        {result.seconds:.2f} s, {human_size(result.bytes_per_second)}/s")
     return "\n".join(lines)
 
 

@@ -48,9 +48,9 @@ class JournalEntry:
         return {"version": VERSION, **asdict(self)}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> JournalEntry:
-        if data.get("version") != VERSION:
-            raise ValueError(f"journal version {data.get('version')!r}")
+    def from_json(cls, data: object) -> JournalEntry:
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            raise ValueError("not a journal entry of this version")
         return cls(
             import_url=str(data["import_url"]),
             path=str(data["path"]),
