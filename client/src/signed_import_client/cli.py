@@ -407,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             hint = _interrupted_hint(error, args)
         extra: dict[str, Any] = {"import_id": error.import_id}
         if isinstance(error, ApiError):
-            extra.update(status=error.status, code=error.code)
+            extra.update(http_status=error.status, code=error.code)
         out.error(str(error), hint, code, extra)
         return code
     except OSError as error:

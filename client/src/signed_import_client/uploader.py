@@ -534,7 +534,17 @@ class Uploader:
             )
         whole = run.whole_crc()
         emit("completing")
-        completed = self.api.complete(import_id, run.etags, checksums.to_b64(whole))
+        try:
+            completed = self.api.complete(import_id, run.etags, checksums.to_b64(whole))
+        except SignedImportError as err:
+            err.import_id = err.import_id or import_id
+            raise
+        except KeyboardInterrupt as interrupt:
+            raise UploadInterrupted(
+                f"import {import_id} interrupted while completing",
+                import_id=import_id,
+                resumable=True,
+            ) from interrupt
         if isinstance(src, FileSource) and self.journal is not None:
             self.journal.remove(self.import_url, src.path)
         if content_type is None:
