@@ -56,7 +56,8 @@ def test_saving_again_replaces_the_entry(tmp_path: Path, data: Path) -> None:
     journal.save(entry_for(data, "second"))
 
     found = journal.find(API, data)
-    assert found is not None and found.import_id == "second"
+    assert found is not None
+    assert found.import_id == "second"
     assert len(journal.entries()) == 1
     assert not list((tmp_path / "state").glob(".entry-*"))  # no temporary file left
 

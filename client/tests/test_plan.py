@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from signed_import_client.plan import (
@@ -23,7 +25,7 @@ def test_spans_cover_the_file_exactly_once() -> None:
     assert spans[0] == (0, 5 * MIB)
     assert spans[-1] == (20 * MIB, 4 * MIB + 7)
     assert sum(length for _, length in spans) == plan.size
-    assert all(a[0] + a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a[0] + a[1] == b[0] for a, b in itertools.pairwise(spans))
 
 
 def test_a_file_smaller_than_a_part_is_one_part() -> None:

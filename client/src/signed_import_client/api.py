@@ -72,6 +72,12 @@ class ApiClient:
         if self._own_http:
             self.http.close()
 
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def url(self, import_id: str | None = None, *rest: str) -> str:
         if import_id is None:
             return self.import_url
