@@ -48,7 +48,7 @@ from localdev.emulator import LOOPBACK, REGION, MotoServer  # noqa: E402
 from localdev.gateway import LocalGateway  # noqa: E402
 from localdev.stack import EXAMPLE, PACKAGE  # noqa: E402
 from localdev.terraform import Terraform  # noqa: E402
-from signed_import_client.plan import parse_size  # noqa: E402
+from signed_import_client.plan import human_size, parse_size  # noqa: E402
 
 MIB = 1024**2
 GIB = 1024**3
@@ -85,20 +85,40 @@ class Sample:
         return self.size / MIB / self.seconds
 
 
+# A child's ru_maxrss counts the memory of the process that forked it (Linux keeps the
+# high-water mark across exec), so children are not forked from this large process: a small
+# launcher (python -S, a few MB, less than any child it starts) forks and measures them.
+LAUNCHER = """\
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as report:
+    report.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def spawn(command: Sequence[str], env: dict[str, str]) -> tuple[float, float, str]:
     """(wall seconds, peak RSS in MB, stdout) of one child, from its own rusage (wait4)."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=err)  # noqa: S603
-        _, status, usage = os.wait4(process.pid, 0)
+    with tempfile.TemporaryDirectory() as scratch:
+        rss_file = Path(scratch) / "maxrss"
+        started = time.perf_counter()
+        done = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+            [sys.executable, "-S", "-c", LAUNCHER, str(rss_file), *command],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if process.returncode != 0:
-        raise RuntimeError(f"{command[0]} exited with {process.returncode}:\n{stderr[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, stdout  # ru_maxrss is in KiB on Linux
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"{command[0]} exited with {done.returncode}:\n{done.stderr[-2000:]}"
+            )
+        maxrss_kib = int(rss_file.read_text())
+    return seconds, maxrss_kib / 1024, done.stdout  # ru_maxrss is in KiB on Linux
 
 
 class Bench:
@@ -260,7 +280,7 @@ def report(
         f"{boto.mib_per_second:.0f} | {rss_boto:.0f} MB | {boto.note} |",
         f"| signed-import upload | {size} | {cli.seconds:.2f} s | {cli.mib_per_second:.0f} | "
         f"{rss_full:.0f} MB | {cli.note} |",
-        f"| signed-import upload, sparse | {sparse.size / GIB:.0f} GiB | {sparse.seconds:.2f} s "
+        f"| signed-import upload, sparse | {human_size(sparse.size)} | {sparse.seconds:.2f} s "
         f"| {sparse.mib_per_second:.0f} | {sparse.peak_rss_mb:.0f} MB | {sparse.note} |",
         "",
         "| target | measured | result |",
@@ -269,7 +289,7 @@ def report(
         f"{mark(checks['throughput'])} |",
         f"| peak RSS ≤ {TARGET_PEAK_RSS_MB:.0f} MB | {max(rss_full, sparse.peak_rss_mb):.0f} MB "
         f"| {mark(checks['rss'])} |",
-        f"| no growth with size: RSS {sparse.size / GIB:.0f} GiB / {size} ≤ "
+        f"| no growth with size: RSS {human_size(sparse.size)} / {size} ≤ "
         f"{TARGET_RSS_GROWTH}x | {growth:.2f}x | {mark(checks['growth'])} |",
         "",
         "## Scaling (signed-import, default settings)",

@@ -79,9 +79,17 @@ def sign_parts(
 
 
 def complete_import(
-    gateway: str, import_id: str, etags: dict[int, str], auth: Auth | None = None
+    gateway: str,
+    import_id: str,
+    etags: dict[int, str],
+    auth: Auth | None = None,
+    checksum_crc64nvme: str | None = None,
 ) -> Answer:
-    payload = {"parts": [{"part_number": n, "etag": etags[n]} for n in sorted(etags)]}
+    payload: dict[str, Any] = {
+        "parts": [{"part_number": n, "etag": etags[n]} for n in sorted(etags)]
+    }
+    if checksum_crc64nvme is not None:
+        payload["checksum_crc64nvme"] = checksum_crc64nvme
     return call(gateway, "POST", import_id, "complete", payload=payload, auth=auth)
 
 
@@ -498,7 +506,11 @@ def test_interrupted_multipart_import_resumes_and_completes(
     assert (state["size"], state["etag"]) == (len(data), resumed.etag)
 
     # Completing again answers the same 200; aborting a complete import is a conflict.
-    again = complete_import(gateway, import_id, dict(resumed.parts), auth=ALICE)
+    # (The whole file's CRC was not declared up front: the client combines it from the parts
+    # and gives it at completion, so a completion names it.)
+    again = complete_import(
+        gateway, import_id, dict(resumed.parts), ALICE, resumed.checksum_crc64nvme
+    )
     assert again == (
         200,
         {
