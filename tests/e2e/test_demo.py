@@ -62,7 +62,7 @@ def test_demo_round_trip_and_cleanup() -> None:
         ("5", str(4 * 2**20))
     ]
     assert "parts         5 x 5.0 MiB (the last 4.0 MiB)" in output
-    assert re.search(r"CRC64NVME +(\S{12}) computed, \1 stored", output), output
+    assert re.search(r"CRC64NVME +(\S{12}) computed and signed", output), output
     assert re.search(r"CRC64NVME +(\S{12}) computed in one pass, \1 stored", output), output
     assert "status        complete (GET /import/{id})" in output
     # The signed-import command: its progress and its result.
