@@ -134,7 +134,11 @@ def signer(
             signing = importlib.import_module("signed_import.signing")
             presign = importlib.import_module("signed_import.presign")
             request = importlib.import_module("signed_import.request")
-            loaded = {n: str(m.__file__) for n, m in sys.modules.items() if "signed_import" in n}
+            loaded = {
+                n: str(m.__file__)
+                for n, m in sys.modules.items()
+                if n == "signed_import" or n.startswith("signed_import.")
+            }
             assert all(f.startswith(f"{signer_zip}/") for f in loaded.values()), loaded
             yield Signer(
                 zip_path=signer_zip,
