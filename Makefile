@@ -23,10 +23,12 @@ EXAMPLES := $(sort $(dir $(wildcard examples/*/main.tf)))
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+# The consumer package (client/) is installed editable: its code is used as it is edited, and
+# its console script `signed-import` is on the venv's PATH for the demo, tests and benchmarks.
+$(VENV)/.installed: pyproject.toml client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) 'pip>=25.1'
-	$(VENV)/bin/pip install $(PIP_FLAGS) --group dev
+	$(VENV)/bin/pip install $(PIP_FLAGS) --group dev --editable ./client
 	touch $@
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt
@@ -56,8 +58,8 @@ check-package: ## Prove the committed zip is byte-identical to two fresh builds
 .PHONY: fmt
 fmt: $(VENV)/.installed ## Format Terraform and Python sources
 	$(TERRAFORM) fmt -recursive
-	$(VENV)/bin/ruff format lambda_src tools tests benchmarks
-	$(VENV)/bin/ruff check --fix lambda_src tools tests benchmarks
+	$(VENV)/bin/ruff format lambda_src tools tests benchmarks client
+	$(VENV)/bin/ruff check --fix lambda_src tools tests benchmarks client
 
 .terraform/.initialized: versions.tf
 	$(TERRAFORM) init $(TF_INIT_FLAGS) >/dev/null
@@ -78,15 +80,15 @@ validate: init ## terraform validate the module and every example
 .PHONY: lint
 lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed validate ## fmt check, validate, ruff, mypy, checkov
 	$(TERRAFORM) fmt -check -recursive
-	$(VENV)/bin/ruff format --check lambda_src tools tests benchmarks
-	$(VENV)/bin/ruff check lambda_src tools tests benchmarks
+	$(VENV)/bin/ruff format --check lambda_src tools tests benchmarks client
+	$(VENV)/bin/ruff check lambda_src tools tests benchmarks client
 	$(VENV)/bin/mypy
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework terraform -d . \
 	  --skip-path .terraform --skip-path examples/.*/.terraform
 
 .PHONY: test-python
-test-python: $(VENV)/.installed ## pytest: signer, docs and local gateway unit tests
-	$(VENV)/bin/pytest tests/unit tests/docs tests/localdev
+test-python: $(VENV)/.installed ## pytest: signer, docs, local gateway and client unit tests
+	$(VENV)/bin/pytest tests/unit tests/docs tests/localdev client/tests
 
 .PHONY: test-terraform
 test-terraform: init ## terraform test with a mocked AWS provider (offline)
@@ -119,9 +121,19 @@ test: lint check-package test-python test-terraform test-e2e ## Run every check 
 # Options of the signer benchmark, e.g. BENCH_FLAGS="--calls 5000 --cold-runs 21" or "--check".
 BENCH_FLAGS ?=
 
+# Options of the client benchmark, e.g. BENCH_CLIENT_FLAGS="--size 4GiB --rounds 3".
+BENCH_CLIENT_FLAGS ?=
+
 .PHONY: bench
-bench: $(VENV)/.installed $(PACKAGE) ## Benchmarks: the signer zip against the classic handler, warm and cold (build/bench.md)
+bench: bench-signer bench-client ## Every benchmark: the signer's, then the client's
+
+.PHONY: bench-signer
+bench-signer: $(VENV)/.installed $(PACKAGE) ## The signer zip against the classic handler, warm and cold (build/bench.md)
 	$(PY) benchmarks/bench_handler.py $(BENCH_FLAGS)
+
+.PHONY: bench-client
+bench-client: $(VENV)/.installed $(PACKAGE) ## The signed-import CLI against boto3's upload_file: throughput, memory, scaling (build/bench-client.md)
+	$(PY) benchmarks/bench_client.py $(BENCH_CLIENT_FLAGS)
 
 .PHONY: demo
 demo: $(VENV)/.installed $(PACKAGE) ## Apply the module on a local emulator, upload a file, verify, destroy

@@ -54,12 +54,21 @@ def test_demo_round_trip_and_cleanup() -> None:
     key = r"imports/[a-z2-7]{26}/[a-z2-7]+"  # key_prefix + the caller's partition + import id
     objects = re.findall(rf"object +s3://signed-import-local-\d+/({key})\n", output)
     assert len(set(objects)) == 2, output
-    assert "the same URL used again is refused: 412 (object unchanged" in output
+    assert re.search(
+        r"a signed URL used once \(200\) and again is refused: 412 \(object unchanged", output
+    )
     parts = re.findall(r"^  part (\d)/5 +(\d+) bytes", output, re.MULTILINE)
-    assert parts == [(str(n), str(5 * 2**20)) for n in range(1, 5)] + [("5", str(4 * 2**20))]
+    assert sorted(parts) == [(str(n), str(5 * 2**20)) for n in range(1, 5)] + [
+        ("5", str(4 * 2**20))
+    ]
     assert "parts         5 x 5.0 MiB (the last 4.0 MiB)" in output
-    assert re.search(r"CRC64NVME +(\S{12}) declared, \1 stored", output), output
+    assert re.search(r"CRC64NVME +(\S{12}) computed and signed", output), output
+    assert re.search(r"CRC64NVME +(\S{12}) computed in one pass, \1 stored", output), output
     assert "status        complete (GET /import/{id})" in output
+    # The signed-import command: its progress and its result.
+    assert "40.0 MiB of 40.0 MiB (100%), 3/3 parts" in output
+    assert re.search(rf"^complete: {key}$", output, re.MULTILINE), output
+    assert "(verified by S3)" in output
     assert "terraform destroy" in output
     assert "nothing left running" in output
     assert not is_listening(emulator_port(output))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import http.client
 import importlib
 import json
@@ -32,7 +33,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from build_zip import build
-from localdev.consumer import crc64nvme_b64, sha256_b64
+from signed_import_client.checksums import crc64nvme, to_b64
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -56,6 +57,14 @@ DATA = b"order_id,amount,currency\n" + b"".join(
 METADATA = {"source": "crm", "batch": "2026-11-25"}
 FILENAME = "orders 2026.csv"
 FILENAME_METADATA = "orders%202026.csv"  # the signer percent-encodes it for the header
+
+
+def sha256_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+
+
+def crc64nvme_b64(data: bytes) -> str:
+    return to_b64(crc64nvme(data))
 
 
 # --- the signer, loaded from its deployment zip ---------------------------------------------
@@ -125,7 +134,11 @@ def signer(
             signing = importlib.import_module("signed_import.signing")
             presign = importlib.import_module("signed_import.presign")
             request = importlib.import_module("signed_import.request")
-            loaded = {n: str(m.__file__) for n, m in sys.modules.items() if "signed_import" in n}
+            loaded = {
+                n: str(m.__file__)
+                for n, m in sys.modules.items()
+                if n == "signed_import" or n.startswith("signed_import.")
+            }
             assert all(f.startswith(f"{signer_zip}/") for f in loaded.values()), loaded
             yield Signer(
                 zip_path=signer_zip,

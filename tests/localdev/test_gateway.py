@@ -898,9 +898,9 @@ def test_sigv4_identity_is_the_access_key_of_the_authorization_header(
 def test_signature_of_a_real_sigv4_client_yields_its_access_key(
     gateway: LocalGateway, fake: FakeLambda
 ) -> None:
-    from localdev.consumer import Sigv4Key  # noqa: PLC0415 (botocore only for this test)
+    from signed_import_client.auth import SigV4  # noqa: PLC0415 (botocore only for this test)
 
-    headers = Sigv4Key("AKIDEXAMPLE", "secret").sign(
+    headers = SigV4.from_keys("AKIDEXAMPLE", "secret").headers(
         "GET", "http://127.0.0.1/v1/import/abc", {}, b""
     )
 

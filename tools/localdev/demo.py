@@ -1,17 +1,20 @@
 """`make demo` and `make local-api`: the module on moto_server, served by a local gateway.
 
 demo:      start moto, terraform apply examples/local, serve the API from the deployed zip, act as
-           a consumer (POST /import, PUT with a progress bar, read back, compare; replay the URL
-           and see it refused; a multipart import part by part with CRC-64/NVME, completed and
-           read back), then destroy and stop, also on failure or Ctrl-C.
---serve:   the same stack kept running for manual curl use until Ctrl-C.
+           a consumer with the signed-import package (client/): a single PUT with a progress
+           bar, read back and compared; a signed URL replayed and refused; a multipart import
+           part by part with CRC-64/NVME, completed and read back; the `signed-import` command
+           on a file; then destroy and stop, also on failure or Ctrl-C.
+--serve:   the same stack kept running for manual curl or `signed-import` use until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import signal
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -23,33 +26,31 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from localdev.consumer import (
-    PartUploaded,
-    crc64nvme_b64,
-    import_status,
-    progress_bar,
-    put_signed,
-    request_import,
-    sha256_b64,
-    upload,
-    upload_multipart,
-)
 from localdev.emulator import MotoServer
 from localdev.stack import LocalStack, deployed
+from signed_import_client import ApiClient, Progress, Uploader
+from signed_import_client.checksums import crc64nvme, to_b64
+from signed_import_client.display import LineProgress
 
 DEMO_SIZE = 8 * 1024 * 1024
 MULTIPART_SIZE = 24 * 1024 * 1024  # above examples/local's multipart threshold (16 MiB)
 PART_SIZE = 5 * 1024 * 1024  # S3's smallest part: 5 parts
+CLI_SIZE = 40 * 1024 * 1024
+CLI = Path(sys.executable).with_name("signed-import")
 
 
 def mib(size: int) -> str:
     return f"{size / 2**20:.1f} MiB"
 
 
-def print_part(part: PartUploaded) -> None:
+def print_part(event: Progress) -> None:
+    """A line per part as S3 stores it (parts land in any order: they go up in parallel)."""
+    if event.event != "part" or event.part_number is None or event.part_size is None:
+        return
+    size = min(event.part_size, event.total - (event.part_number - 1) * event.part_size)
     print(
-        f"  part {part.part_number}/{part.part_count}  {part.size:>9} bytes  "
-        f"({mib(part.bytes_done)} of {mib(part.total)})",
+        f"  part {event.part_number}/{event.part_count}  {size:>9} bytes  "
+        f"({mib(event.done)} of {mib(event.total)})",
         flush=True,
     )
 
@@ -99,85 +100,113 @@ def demo_stack() -> Iterator[tuple[MotoServer, LocalStack]]:
 
 
 def single_put(import_url: str, s3: Any) -> None:
-    """POST /import and one PUT with a progress bar; read back; replay the URL (412)."""
+    """An 8 MiB file in one PUT with a progress bar; read back and compared."""
     data = secrets.token_bytes(DEMO_SIZE)
-    step(f"POST /import for {DEMO_SIZE / 2**20:.0f} MiB text/csv with its SHA-256, then PUT:")
-    result = upload(
-        import_url,
-        data,
-        content_type="text/csv",
-        filename="orders 2026.csv",
-        metadata={"source": "demo"},
-        progress=progress_bar,
-    )
-    answer = result.import_response
-    if result.put_status != 200:
-        raise RuntimeError(f"S3 refused the signed upload: {result.put_status}")
-
-    stored = s3.get_object(Bucket=answer["bucket"], Key=answer["key"], ChecksumMode="ENABLED")
+    crc = to_b64(crc64nvme(data))
+    step(f"upload of {mib(DEMO_SIZE)} text/csv (the API signs one PUT, CRC64NVME declared):")
+    with Uploader(import_url) as uploader:
+        result = uploader.upload(
+            data,
+            content_type="text/csv",
+            filename="orders 2026.csv",
+            metadata={"source": "demo"},
+            progress=LineProgress(sys.stdout, interval=1.0),
+        )
+    stored = s3.get_object(Bucket=result.bucket, Key=result.key, ChecksumMode="ENABLED")
     body = stored["Body"].read()
     if body != data:
         raise RuntimeError("the object read back differs from the bytes uploaded")
 
     print()
     print("  summary")
-    print(f"    import id     {answer['import_id']}")
-    print(f"    object        s3://{answer['bucket']}/{answer['key']}")
+    print(f"    import id     {result.import_id}")
+    print(f"    object        s3://{result.bucket}/{result.key}")
     print(f"    size          {len(body)} bytes, identical to the upload")
-    print(f"    sha256        {sha256_b64(body)} (declared and signed)")
+    # moto keeps a single PUT's checksum to itself (it checks none): S3 returns it here.
+    reported = stored.get("ChecksumCRC64NVME") or "(not reported by moto)"
+    print(f"    CRC64NVME     {crc} computed and signed, {reported} stored")
     print(f"    content type  {stored['ContentType']}")
     print(f"    metadata      {stored['Metadata']}")
-    print(f"    signed for    {', '.join(answer['upload']['headers'])}")
-    print(f"    URL expires   {answer['expires_at']}")
     print(f"    upload speed  {len(data) / 2**20 / result.seconds:.0f} MiB/s")
     print()
 
-    replay = put_signed(answer["upload"]["url"], answer["upload"]["headers"], data, None)
+
+def replay(import_url: str, s3: Any) -> None:
+    """A single-PUT URL used twice: the second PUT is refused (If-None-Match: *, signed)."""
+    data = b"id,amount\n1,9.50\n"
+    with ApiClient(import_url) as api:
+        answer = api.create(
+            {
+                "size": len(data),
+                "content_type": "text/csv",
+                "checksum_algorithm": "CRC64NVME",
+                "checksum_crc64nvme": to_b64(crc64nvme(data)),
+            }
+        )
+        upload = answer["upload"]
+        first = api.http.put(upload["url"], content=data, headers=upload["headers"])
+        stored = s3.head_object(Bucket=answer["bucket"], Key=answer["key"])
+        again = api.http.put(upload["url"], content=data, headers=upload["headers"])
     versions = s3.list_object_versions(Bucket=answer["bucket"], Prefix=answer["key"])
     unchanged = [v["VersionId"] for v in versions.get("Versions", [])] == [stored["VersionId"]]
     outcome = "object unchanged, still one version" if unchanged else "OBJECT CHANGED"
-    step(f"the same URL used again is refused: {replay} ({outcome})")
-    if replay != 412 or not unchanged:
+    step(
+        f"a signed URL used once ({first.status_code}) and again is refused: "
+        f"{again.status_code} ({outcome})"
+    )
+    if first.status_code != 200 or again.status_code != 412 or not unchanged:
         raise RuntimeError("a replayed upload URL was not refused by If-None-Match")
 
 
-def multipart(import_url: str, s3: Any, bucket: str) -> None:
+def multipart(import_url: str, s3: Any) -> None:
     """A multipart import part by part with CRC-64/NVME, completed, read back, its status."""
     data = secrets.token_bytes(MULTIPART_SIZE)
-    crc = crc64nvme_b64(data)
-    step(
-        f"multipart import of {mib(MULTIPART_SIZE)} in parts of {mib(PART_SIZE)}, "
-        f"CRC64NVME {crc} declared:"
-    )
-    result = upload_multipart(
-        import_url,
-        data,
-        content_type="application/octet-stream",
-        filename="measurements.bin",
-        metadata={"source": "demo"},
-        part_size=PART_SIZE,
-        progress=print_part,
-    )
-    if result.completion is None:
-        raise RuntimeError("the multipart import did not complete")
-    key = result.completion["key"]
-    stored = s3.get_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    step(f"multipart import of {mib(MULTIPART_SIZE)} in parts of {mib(PART_SIZE)}, 4 at a time:")
+    with Uploader(import_url, concurrency=4, part_size=PART_SIZE) as uploader:
+        result = uploader.upload(
+            data,
+            content_type="application/octet-stream",
+            filename="measurements.bin",
+            metadata={"source": "demo"},
+            progress=print_part,
+        )
+        state = uploader.status(result.import_id)
+    stored = s3.get_object(Bucket=result.bucket, Key=result.key, ChecksumMode="ENABLED")
     if stored["Body"].read() != data:
         raise RuntimeError("the multipart object read back differs from the bytes uploaded")
-    status, state = import_status(import_url, result.import_id)
-    if status != 200 or state.get("status") != "complete":
-        raise RuntimeError(f"GET /import/{{import_id}} answered {status}: {state}")
+    if state.get("status") != "complete":
+        raise RuntimeError(f"GET /import/{{import_id}} answered {state}")
 
-    last = len(data) - (result.part_count - 1) * result.part_size
+    part_size = result.part_size or PART_SIZE
+    last = len(data) - (result.part_count - 1) * part_size
     print()
     print("  summary")
     print(f"    import id     {result.import_id}")
-    print(f"    object        s3://{bucket}/{key}")
+    print(f"    object        s3://{result.bucket}/{result.key}")
     print(f"    size          {len(data)} bytes, identical to the upload")
-    print(f"    parts         {result.part_count} x {mib(result.part_size)} (the last {mib(last)})")
-    print(f"    CRC64NVME     {crc} declared, {stored.get('ChecksumCRC64NVME')} stored")
+    print(f"    parts         {result.part_count} x {mib(part_size)} (the last {mib(last)})")
+    print(
+        f"    CRC64NVME     {result.checksum_crc64nvme} computed in one pass, "
+        f"{stored.get('ChecksumCRC64NVME')} stored"
+    )
     print(f"    status        {state['status']} (GET /import/{{id}}), etag {state.get('etag')}")
     print(f"    upload speed  {len(data) / 2**20 / result.seconds:.0f} MiB/s")
+    print()
+
+
+def command_line(import_url: str) -> None:
+    """The `signed-import` command, as a consumer runs it, on a 40 MiB file."""
+    with tempfile.TemporaryDirectory(prefix="signed-import-cli-") as directory:
+        path = Path(directory) / "dataset.bin"
+        path.write_bytes(secrets.token_bytes(CLI_SIZE))
+        command = [str(CLI), "upload", str(path), "--api", import_url, "--auth", "none"]
+        step(f"$ signed-import upload dataset.bin ({mib(CLI_SIZE)}) --api {import_url}")
+        environment = {**os.environ, "SIGNED_IMPORT_STATE_DIR": str(Path(directory) / "state")}
+        done = subprocess.run(
+            command, env=environment, stderr=subprocess.STDOUT, check=False, timeout=300
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"signed-import exited with {done.returncode}")
     print()
 
 
@@ -192,12 +221,15 @@ def run_demo() -> None:
         step(f"{len(managed)} resources applied:")
         print(textwrap.fill(summary, width=96, initial_indent="    ", subsequent_indent="    "))
 
-        status, refused = request_import(import_url, {"size": 10, "content_type": "image/png"})
-        step(f"a disallowed type is refused: {status} {refused['error']['code']}")
+        with ApiClient(import_url) as api:
+            refused = api.call("POST", payload={"size": 10, "content_type": "image/png"})
+        step(f"a disallowed type is refused: {refused.status} {refused.body['error']['code']}")
 
         s3 = moto.client("s3")
         single_put(import_url, s3)
-        multipart(import_url, s3, stack.outputs["bucket_name"])
+        replay(import_url, s3)
+        multipart(import_url, s3)
+        command_line(import_url)
     step(f"demo finished in {time.perf_counter() - started:.1f} s; nothing left running")
 
 
@@ -217,6 +249,9 @@ Try:
 then PUT 5 bytes to the returned upload.url with every header in upload.headers, e.g.
   curl -sS -X PUT --data-binary hello -H 'Content-Type: text/csv' -H 'If-None-Match: *' \\
        '<upload.url>'
+
+or upload a file with the signed-import command (installed in .venv by make venv):
+  .venv/bin/signed-import upload FILE --api {import_url} --auth none
 
 Multipart: add "multipart": true (and "part_size") to the POST body, then
   POST {import_url}/<import_id>/parts     {{"part_numbers": [1, 2]}}

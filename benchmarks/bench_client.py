@@ -1,0 +1,362 @@
+"""Client benchmark: the `signed-import` CLI against boto3's own transfer manager (s3transfer's
+`upload_file`), to the same local S3, in the same run.
+
+The stack: examples/local applied by Terraform on moto_server (for the API document and the
+function's configuration), the signer loaded from the deployed zip and served by the local
+gateway, with its S3 endpoint pointed at LocalStack's S3 — the S3 both uploaders write to.
+LocalStack rather than moto: it verifies what AWS verifies (every presigned URL's SigV4
+signature, each part's CRC-64/NVME, the whole object's CRC at completion), so every CLI byte
+counted here was accepted by S3's own checks; and it is the faster of the two here.
+
+1. Throughput: a generated file (1 GiB by default) through the CLI with its default settings
+   (8 parts in flight, the API's part size: 16 MiB) and through boto3's `upload_file` with
+   the same part size and concurrency; runs alternate, best of --rounds each; target ≥ 0.9x.
+2. Memory: peak RSS of the CLI process (os.wait4) for that file and for a sparse file
+   (5 GiB by default): target ≤ 150 MB, and no growth with the file's size (≤ 1.1x).
+3. Scaling: the CLI's time and peak RSS from 16 MiB to the full size.
+
+Prints a Markdown table and writes it to --output (build/bench-client.md), with the figures as
+JSON beside it. Targets are reported pass/miss; --check turns a miss into exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tools")]
+
+from tests.e2e.localstack_server import run_localstack  # noqa: E402
+
+from localdev.deployed_lambda import load_deployed_handler  # noqa: E402
+from localdev.emulator import LOOPBACK, REGION, MotoServer  # noqa: E402
+from localdev.gateway import LocalGateway  # noqa: E402
+from localdev.stack import EXAMPLE, PACKAGE  # noqa: E402
+from localdev.terraform import Terraform  # noqa: E402
+from signed_import_client.plan import human_size, parse_size  # noqa: E402
+
+MIB = 1024**2
+GIB = 1024**3
+CLI = Path(sys.executable).with_name("signed-import")
+DEFAULT_CONCURRENCY = 8  # the CLI's default
+SERVER_PART_SIZE = 16 * MIB  # the module's default part size for files up to ~156 GiB
+TARGET_THROUGHPUT_RATIO = 0.9
+TARGET_PEAK_RSS_MB = 150.0
+TARGET_RSS_GROWTH = 1.1
+
+BOTO3_UPLOAD = """\
+import sys
+import boto3
+from boto3.s3.transfer import TransferConfig
+path, bucket, key, endpoint, part_size, concurrency = sys.argv[1:7]
+s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=endpoint,
+                  aws_access_key_id="test", aws_secret_access_key="test")
+config = TransferConfig(multipart_threshold=int(part_size), multipart_chunksize=int(part_size),
+                        max_concurrency=int(concurrency))
+s3.upload_file(path, bucket, key, Config=config)
+"""
+
+
+@dataclass(frozen=True)
+class Sample:
+    who: str  # "signed-import" or "boto3"
+    size: int
+    seconds: float
+    peak_rss_mb: float
+    note: str = ""
+
+    @property
+    def mib_per_second(self) -> float:
+        return self.size / MIB / self.seconds
+
+
+# A child's ru_maxrss counts the memory of the process that forked it (Linux keeps the
+# high-water mark across exec), so children are not forked from this large process: a small
+# launcher (python -S, a few MB, less than any child it starts) forks and measures them.
+LAUNCHER = """\
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as report:
+    report.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def spawn(command: Sequence[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in MB, stdout) of one child, from its own rusage (wait4)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        rss_file = Path(scratch) / "maxrss"
+        started = time.perf_counter()
+        done = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+            [sys.executable, "-S", "-c", LAUNCHER, str(rss_file), *command],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"{command[0]} exited with {done.returncode}:\n{done.stderr[-2000:]}"
+            )
+        maxrss_kib = int(rss_file.read_text())
+    return seconds, maxrss_kib / 1024, done.stdout  # ru_maxrss is in KiB on Linux
+
+
+class Bench:
+    def __init__(self, import_url: str, s3_endpoint: str, bucket: str, work: Path) -> None:
+        self.import_url = import_url
+        self.s3_endpoint = s3_endpoint
+        self.bucket = bucket
+        self.work = work
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(work),
+            "SIGNED_IMPORT_STATE_DIR": str(work / "state"),
+            "AWS_CONFIG_FILE": str(work / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(work / "no-aws-credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+        self._s3: Any = None
+
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            import boto3  # noqa: PLC0415
+
+            self._s3 = boto3.client(
+                "s3",
+                region_name=REGION,
+                endpoint_url=self.s3_endpoint,
+                aws_access_key_id="test",
+                aws_secret_access_key="test",  # noqa: S106 (LocalStack's fixed test secret)
+            )
+        return self._s3
+
+    def cli(self, path: Path) -> Sample:
+        command = [str(CLI), "upload", str(path), "--api", self.import_url]
+        seconds, rss, out = spawn([*command, "--auth", "none", "--json", "--quiet"], self.env)
+        result = json.loads(out)
+        if result["size"] != path.stat().st_size:
+            raise RuntimeError(f"the CLI reported {result['size']} bytes")
+        self._delete(result["key"])
+        note = f"{result['method'].lower()}, {result['part_count']} part(s)"
+        return Sample("signed-import", result["size"], seconds, rss, note)
+
+    def boto3(self, path: Path, part_size: int) -> Sample:
+        key = f"boto3/{path.name}-{time.time_ns()}"
+        command = [
+            sys.executable,
+            "-c",
+            BOTO3_UPLOAD,
+            str(path),
+            self.bucket,
+            key,
+            self.s3_endpoint,
+            str(part_size),
+            str(DEFAULT_CONCURRENCY),
+        ]
+        seconds, rss, _ = spawn(command, {**self.env, "PYTHONPATH": ""})
+        size = self.s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+        if size != path.stat().st_size:
+            raise RuntimeError(f"boto3 stored {size} bytes")
+        self._delete(key)
+        return Sample("boto3", size, seconds, rss, f"upload_file, {part_size // MIB} MiB parts")
+
+    def _delete(self, key: str) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=key)
+
+
+def random_file(path: Path, size: int) -> Path:
+    with path.open("wb") as stream:
+        left = size
+        while left:
+            chunk = os.urandom(min(left, 16 * MIB))
+            stream.write(chunk)
+            left -= len(chunk)
+    return path
+
+
+def sparse_file(path: Path, size: int) -> Path:
+    with path.open("wb") as stream:
+        stream.truncate(size)
+    return path
+
+
+@contextmanager
+def local_stack(work: Path, max_upload_bytes: int) -> Iterator[tuple[str, str, str]]:
+    """(import URL, S3 endpoint, bucket): Terraform on moto, the signer's S3 on LocalStack."""
+    with MotoServer() as moto, run_localstack(work / "localstack") as localstack:
+        terraform = Terraform(EXAMPLE, work / "tf", {"endpoint": moto.endpoint})
+        terraform.init()
+        try:
+            started = time.perf_counter()
+            terraform.apply()
+            print(f"    terraform apply on moto: {time.perf_counter() - started:.0f} s", flush=True)
+            outputs = terraform.outputs()
+            function = moto.client("lambda").get_function(
+                FunctionName=outputs["lambda_function_name"]
+            )["Configuration"]
+            variables = dict(function["Environment"]["Variables"])
+            variables["MAX_UPLOAD_BYTES"] = str(max_upload_bytes)  # examples/local: 1 GiB
+            function = {**function, "Environment": {"Variables": variables}}
+            runtime = {**moto.client_env(), "AWS_ENDPOINT_URL_S3": localstack.endpoint}
+            handler = load_deployed_handler(function, PACKAGE, runtime)
+            bucket = outputs["bucket_name"]
+            import boto3  # noqa: PLC0415
+
+            boto3.client(
+                "s3",
+                region_name=REGION,
+                endpoint_url=localstack.endpoint,
+                aws_access_key_id="test",
+                aws_secret_access_key="test",  # noqa: S106
+            ).create_bucket(Bucket=bucket)
+            document = json.loads(outputs["openapi_document"])
+            with LocalGateway(
+                document, outputs["stage_name"], handler, function_name=function["FunctionName"]
+            ) as gateway:
+                gateway.serve(LOOPBACK, 0)
+                yield f"{gateway.invoke_url}/import", localstack.endpoint, bucket
+        finally:
+            if terraform.state.exists():
+                terraform.destroy()
+
+
+def mark(ok: bool) -> str:
+    return "pass" if ok else "MISS"
+
+
+def report(
+    throughput: list[Sample], memory: list[Sample], scaling: list[Sample], args: argparse.Namespace
+) -> tuple[str, bool]:
+    cli = max((s for s in throughput if s.who == "signed-import"), key=lambda s: s.mib_per_second)
+    boto = max((s for s in throughput if s.who == "boto3"), key=lambda s: s.mib_per_second)
+    ratio = cli.mib_per_second / boto.mib_per_second
+    rss_full = max(s.peak_rss_mb for s in throughput if s.who == "signed-import")
+    rss_boto = max(s.peak_rss_mb for s in throughput if s.who == "boto3")
+    sparse = memory[0]
+    growth = sparse.peak_rss_mb / rss_full
+    checks = {
+        "throughput": ratio >= TARGET_THROUGHPUT_RATIO,
+        "rss": max(rss_full, sparse.peak_rss_mb) <= TARGET_PEAK_RSS_MB,
+        "growth": growth <= TARGET_RSS_GROWTH,
+    }
+    size = f"{args.size / MIB:.0f} MiB"
+    lines = [
+        "# signed-import client benchmark",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}. Local S3: "
+        "LocalStack 4.7 (verifies SigV4, part and whole-object CRC-64/NVME); API: the local "
+        "gateway with the deployed signer zip. `signed-import` at default settings "
+        f"({DEFAULT_CONCURRENCY} parts in flight, the API's part size); boto3 "
+        f"`upload_file` with the same part size and concurrency. Best of {args.rounds} "
+        "alternating runs each; wall time of the whole process (start-up included).",
+        "",
+        "## Throughput and memory",
+        "",
+        "| what | size | time | MiB/s | peak RSS | notes |",
+        "|---|---:|---:|---:|---:|---|",
+        f"| boto3 upload_file (baseline) | {size} | {boto.seconds:.2f} s | "
+        f"{boto.mib_per_second:.0f} | {rss_boto:.0f} MB | {boto.note} |",
+        f"| signed-import upload | {size} | {cli.seconds:.2f} s | {cli.mib_per_second:.0f} | "
+        f"{rss_full:.0f} MB | {cli.note} |",
+        f"| signed-import upload, sparse | {human_size(sparse.size)} | {sparse.seconds:.2f} s "
+        f"| {sparse.mib_per_second:.0f} | {sparse.peak_rss_mb:.0f} MB | {sparse.note} |",
+        "",
+        "| target | measured | result |",
+        "|---|---:|---|",
+        f"| throughput ≥ {TARGET_THROUGHPUT_RATIO}x boto3 | {ratio:.2f}x | "
+        f"{mark(checks['throughput'])} |",
+        f"| peak RSS ≤ {TARGET_PEAK_RSS_MB:.0f} MB | {max(rss_full, sparse.peak_rss_mb):.0f} MB "
+        f"| {mark(checks['rss'])} |",
+        f"| no growth with size: RSS {human_size(sparse.size)} / {size} ≤ "
+        f"{TARGET_RSS_GROWTH}x | {growth:.2f}x | {mark(checks['growth'])} |",
+        "",
+        "## Scaling (signed-import, default settings)",
+        "",
+        "| size | time | MiB/s | peak RSS | time per MiB vs smallest | kind |",
+        "|---:|---:|---:|---:|---:|---|",
+    ]
+    base = scaling[0]
+    for sample in scaling:
+        per_mib = (sample.seconds / sample.size) / (base.seconds / base.size)
+        lines.append(
+            f"| {sample.size / MIB:.0f} MiB | {sample.seconds:.2f} s | "
+            f"{sample.mib_per_second:.0f} | {sample.peak_rss_mb:.0f} MB | {per_mib:.2f}x | "
+            f"{sample.note} |"
+        )
+    return "\n".join(lines) + "\n", all(checks.values())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=textwrap.dedent(__doc__ or ""))
+    parser.add_argument("--size", type=parse_size, default=GIB, help="throughput file (1GiB)")
+    parser.add_argument("--sparse-size", type=parse_size, default=5 * GIB, help="(5GiB)")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating runs each (2)")
+    parser.add_argument("--output", type=Path, default=ROOT / "build" / "bench-client.md")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+
+    scaling_sizes = [s for s in (16 * MIB, 64 * MIB, 256 * MIB) if s < args.size] + [args.size]
+    work = Path(tempfile.mkdtemp(prefix="bench-client-"))
+    try:
+        print("==> starting moto_server and LocalStack, applying examples/local", flush=True)
+        with local_stack(work, max(args.sparse_size, args.size) + GIB) as (url, endpoint, bucket):
+            bench = Bench(url, endpoint, bucket, work)
+            full = random_file(work / "full.bin", args.size)
+            throughput: list[Sample] = []
+            for round_number in range(1, args.rounds + 1):
+                for sample in (bench.cli(full), bench.boto3(full, SERVER_PART_SIZE)):
+                    throughput.append(sample)
+                    print(
+                        f"    round {round_number}: {sample.who:<13} {sample.seconds:6.2f} s "
+                        f"{sample.mib_per_second:6.0f} MiB/s  {sample.peak_rss_mb:4.0f} MB",
+                        flush=True,
+                    )
+            sparse = bench.cli(sparse_file(work / "sparse.bin", args.sparse_size))
+            (work / "sparse.bin").unlink()
+            print(f"    sparse: {sparse.seconds:.2f} s, {sparse.peak_rss_mb:.0f} MB", flush=True)
+            scaling = []
+            for size in scaling_sizes:
+                path = full if size == args.size else random_file(work / f"{size}.bin", size)
+                scaling.append(bench.cli(path))
+                print(f"    scaling {size // MIB} MiB: {scaling[-1].seconds:.2f} s", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    table, ok = report(throughput, [sparse], scaling, args)
+    print()
+    print(table)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(table)
+    figures = {
+        "throughput": [asdict(s) for s in throughput],
+        "sparse": asdict(sparse),
+        "scaling": [asdict(s) for s in scaling],
+    }
+    args.output.with_suffix(".json").write_text(json.dumps(figures, indent=1))
+    print(f"written to {args.output}")
+    return 1 if args.check and not ok else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

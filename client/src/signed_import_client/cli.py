@@ -1,0 +1,416 @@
+"""The `signed-import` command: upload, resume, status, abort."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
+
+from . import __version__
+from .auth import Auth, BearerToken, NoAuth, SigV4
+from .display import BarProgress, LineProgress
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    FileChangedError,
+    SignedImportError,
+    TransferError,
+    UploadInterrupted,
+)
+from .journal import Journal
+from .plan import human_size, parse_size
+from .uploader import DEFAULT_CONCURRENCY, ImportResult, ProgressCallback, Uploader
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+EXIT_AUTH = 4
+EXIT_NOT_FOUND = 5
+EXIT_CONFLICT = 6
+EXIT_TRANSFER = 7
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = """\
+exit codes:
+  0    done (upload complete, status shown, import aborted)
+  1    unexpected error (a bug: please report it)
+  2    bad usage: arguments, options, an unreadable file, no API URL
+  3    the API refused the request (400, 413, 415, ...): its message and what to do are shown
+  4    authentication: no AWS credentials or token, or the API answered 401/403
+  5    no such import (404): mistyped, aborted, expired, or another caller's
+  6    conflict: the file changed since the upload began, or the import's state forbids the
+       command (409, e.g. already complete)
+  7    transfer failed after every retry (network, S3, or API 5xx/429); multipart resumes
+  130  interrupted (Ctrl-C, SIGTERM); a multipart import resumes: run the same command again
+
+environment:
+  SIGNED_IMPORT_API           the API URL (the module's import_url output), instead of --api
+  SIGNED_IMPORT_TOKEN         a Cognito / Lambda authorizer token, instead of --token
+  SIGNED_IMPORT_TOKEN_HEADER  the header that carries it (default Authorization)
+  SIGNED_IMPORT_AUTH          auto, sigv4, token or none, instead of --auth
+  SIGNED_IMPORT_STATE_DIR     where the resume journal lives (default
+                              $XDG_STATE_HOME/signed-import or ~/.local/state/signed-import)
+  AWS_PROFILE, AWS_REGION, ... the usual AWS credential chain, for SigV4 (AWS_IAM)
+"""
+
+
+class _Output:
+    def __init__(self, as_json: bool, quiet: bool) -> None:
+        self.as_json = as_json
+        self.quiet = quiet
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=sys.stderr, flush=True)
+
+    def result(self, human: str, machine: dict[str, Any]) -> None:
+        if self.as_json:
+            print(json.dumps(machine, indent=2), flush=True)
+        elif not self.quiet:
+            print(human, flush=True)
+
+    def error(self, message: str, hint: str, code: int, extra: dict[str, Any]) -> None:
+        print(f"signed-import: error: {message}", file=sys.stderr)
+        if hint:
+            print(f"  {hint}", file=sys.stderr)
+        if self.as_json:
+            body = {"status": "error", "exit_code": code, "message": message, "hint": hint}
+            print(json.dumps({**body, **extra}, indent=2), flush=True)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("API and authentication")
+    group.add_argument(
+        "--api",
+        default=os.environ.get("SIGNED_IMPORT_API"),
+        metavar="URL",
+        help="the module's import_url output (or its invoke_url); env SIGNED_IMPORT_API",
+    )
+    group.add_argument(
+        "--auth",
+        choices=("auto", "sigv4", "token", "none"),
+        default=os.environ.get("SIGNED_IMPORT_AUTH", "auto"),
+        help="how to authorize API calls: auto (default) = token if one is given, else SigV4",
+    )
+    group.add_argument(
+        "--token",
+        default=os.environ.get("SIGNED_IMPORT_TOKEN"),
+        help="a Cognito ID token or Lambda authorizer token; env SIGNED_IMPORT_TOKEN",
+    )
+    group.add_argument(
+        "--token-header",
+        default=os.environ.get("SIGNED_IMPORT_TOKEN_HEADER", "Authorization"),
+        metavar="NAME",
+        help="the header that carries the token (default Authorization)",
+    )
+    group.add_argument("--profile", help="AWS profile for SigV4 (default: AWS_PROFILE, default)")
+    group.add_argument("--region", help="region for SigV4 (default: from the API URL)")
+    out = parser.add_argument_group("output")
+    out.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    out.add_argument("-q", "--quiet", action="store_true", help="no progress, no messages")
+
+
+def _transfer_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"parts in flight at once, 1-64 (default {DEFAULT_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--size",
+        type=parse_size,
+        metavar="BYTES",
+        help="the exact size of a stream (FILE -); accepts 16MiB, 8M, 1G",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="signed-import",
+        description="Upload files through a signed-import API straight to S3: single PUT or "
+        "parallel multipart as the API plans it, every byte verified by S3 (CRC-64/NVME), "
+        "interrupted uploads resumed.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    upload = commands.add_parser(
+        "upload",
+        help="upload a file (or - for stdin, with --size); resumes an interrupted upload",
+        description="Upload FILE. Run the same command again after an interruption to resume.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    upload.add_argument("file", metavar="FILE", help="the file, or - to read stdin")
+    upload.add_argument(
+        "--content-type", metavar="TYPE", help="media type (default: guessed from the name)"
+    )
+    upload.add_argument(
+        "--metadata",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="object metadata (x-amz-meta-KEY), repeatable",
+    )
+    upload.add_argument("--filename", help="the name stored with the object (default: FILE's name)")
+    upload.add_argument(
+        "--part-size",
+        type=parse_size,
+        metavar="SIZE",
+        help="ask for this part size if the API plans multipart (5MiB-5GiB; default: the "
+        "API's choice)",
+    )
+    upload.add_argument(
+        "--restart",
+        action="store_true",
+        help="abort the unfinished import of FILE, if any, and start a new one",
+    )
+    upload.add_argument(
+        "--no-journal",
+        action="store_true",
+        help="neither record nor resume this upload in the local journal",
+    )
+    _transfer_options(upload)
+    _common(upload)
+    upload.set_defaults(func=_upload)
+
+    resume = commands.add_parser(
+        "resume",
+        help="finish an interrupted multipart import, from any machine",
+        description="Finish import IMPORT_ID with FILE: the parts S3 holds are checked "
+        "against FILE and kept, the others uploaded.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    resume.add_argument("import_id", metavar="IMPORT_ID")
+    resume.add_argument("file", metavar="FILE", help="the same file, or - to read stdin")
+    _transfer_options(resume)
+    _common(resume)
+    resume.set_defaults(func=_resume)
+
+    status = commands.add_parser("status", help="show an import's state")
+    status.add_argument("import_id", metavar="IMPORT_ID")
+    _common(status)
+    status.set_defaults(func=_status)
+
+    abort = commands.add_parser("abort", help="abort a multipart import (S3 frees its parts)")
+    abort.add_argument("import_id", metavar="IMPORT_ID")
+    _common(abort)
+    abort.set_defaults(func=_abort)
+    return parser
+
+
+def _auth(args: argparse.Namespace) -> Auth:
+    mode = args.auth
+    if mode == "auto":
+        mode = "token" if args.token else "sigv4"
+    if mode == "none":
+        return NoAuth()
+    if mode == "token":
+        if not args.token:
+            raise AuthenticationError(
+                "--auth token needs a token", hint="pass --token or set SIGNED_IMPORT_TOKEN"
+            )
+        return BearerToken(args.token, args.token_header)
+    return SigV4(region=args.region, profile=args.profile)
+
+
+def _uploader(args: argparse.Namespace, *, journal: bool) -> Uploader:
+    if not args.api:
+        raise ConfigurationError(
+            "no API URL", hint="pass --api URL or set SIGNED_IMPORT_API (the import_url output)"
+        )
+    return Uploader(
+        args.api,
+        _auth(args),
+        concurrency=getattr(args, "concurrency", DEFAULT_CONCURRENCY),
+        part_size=getattr(args, "part_size", None),
+        journal=Journal() if journal else None,
+    )
+
+
+def _progress(args: argparse.Namespace) -> BarProgress | LineProgress | None:
+    if args.quiet:
+        return None
+    return BarProgress() if sys.stderr.isatty() else LineProgress()
+
+
+def _source(args: argparse.Namespace) -> Any:
+    if args.file == "-":
+        if args.size is None:
+            raise ConfigurationError("reading stdin needs its exact size: pass --size BYTES")
+        return sys.stdin.buffer
+    if args.size is not None and args.size != os.path.getsize(args.file):
+        raise ConfigurationError(f"{args.file} has {os.path.getsize(args.file)} bytes, not --size")
+    return args.file
+
+
+def _metadata(pairs: Sequence[str]) -> dict[str, str]:
+    metadata: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigurationError(f"--metadata takes KEY=VALUE, not {pair!r}")
+        metadata[key] = value
+    return metadata
+
+
+def _human(result: ImportResult) -> str:
+    kind = "single PUT"
+    if result.method == "MULTIPART":
+        part_size = human_size(result.part_size) if result.part_size else "?"
+        kind = f"multipart, {result.part_count} parts of {part_size}"
+        if result.parts_resumed:
+            kind += f" ({result.parts_resumed} resumed, {result.parts_uploaded} uploaded now)"
+    lines = [
+        f"complete: {result.key}",
+        f"  import id   {result.import_id}",
+        f"  size        {human_size(result.size)} ({result.size} bytes)"
+        + (f", {result.content_type}" if result.content_type else ""),
+        f"  upload      {kind}",
+    ]
+    if result.checksum_crc64nvme:
+        lines.append(f"  CRC64NVME   {result.checksum_crc64nvme} (verified by S3)")
+    lines.append(f"  time        {result.seconds:.2f} s, {human_size(result.bytes_per_second)}/s")
+    return "\n".join(lines)
+
+
+def _run_upload(
+    args: argparse.Namespace,
+    out: _Output,
+    work: Callable[[Uploader, ProgressCallback | None], ImportResult],
+    *,
+    journal: bool,
+) -> int:
+    progress = _progress(args)
+    with _uploader(args, journal=journal) as uploader:
+        try:
+            result = work(uploader, progress)
+        finally:
+            if progress is not None:
+                progress.close()
+    out.result(_human(result), result.to_json())
+    return EXIT_OK
+
+
+def _upload(args: argparse.Namespace, out: _Output) -> int:
+    source = _source(args)
+    metadata = _metadata(args.metadata)
+    journal = source is not sys.stdin.buffer and not args.no_journal
+
+    def work(uploader: Uploader, progress: ProgressCallback | None) -> ImportResult:
+        if args.restart and isinstance(source, str):
+            aborted = uploader.forget(source)
+            if aborted:
+                out.note(f"aborted the unfinished import {aborted} of {source}")
+        return uploader.upload(
+            source,
+            size=args.size,
+            content_type=args.content_type,
+            filename=args.filename,
+            metadata=metadata,
+            progress=progress,
+        )
+
+    return _run_upload(args, out, work, journal=journal)
+
+
+def _resume(args: argparse.Namespace, out: _Output) -> int:
+    source = _source(args)
+
+    def work(uploader: Uploader, progress: ProgressCallback | None) -> ImportResult:
+        return uploader.resume(args.import_id, source, size=args.size, progress=progress)
+
+    return _run_upload(args, out, work, journal=source is not sys.stdin.buffer)
+
+
+def _status(args: argparse.Namespace, out: _Output) -> int:
+    with _uploader(args, journal=False) as uploader:
+        state = uploader.status(args.import_id)
+    width = max(len(k) for k in state)
+    out.result("\n".join(f"{k:<{width}}  {v}" for k, v in state.items()), state)
+    return EXIT_OK
+
+
+def _abort(args: argparse.Namespace, out: _Output) -> int:
+    with _uploader(args, journal=False) as uploader:
+        uploader.abort(args.import_id)
+        Journal().remove_import(args.import_id)
+    out.result(
+        f"aborted: {args.import_id} (S3 freed its parts)",
+        {"status": "aborted", "import_id": args.import_id},
+    )
+    return EXIT_OK
+
+
+_EXIT_BY_TYPE: tuple[tuple[type[BaseException], int], ...] = (
+    (UploadInterrupted, EXIT_INTERRUPTED),
+    (FileChangedError, EXIT_CONFLICT),
+    (AuthenticationError, EXIT_AUTH),
+    (ConfigurationError, EXIT_USAGE),
+    (TransferError, EXIT_TRANSFER),
+)
+_EXIT_BY_STATUS = {401: EXIT_AUTH, 403: EXIT_AUTH, 404: EXIT_NOT_FOUND, 409: EXIT_CONFLICT}
+
+
+def _exit_code(error: BaseException) -> int:
+    if isinstance(error, ApiError):
+        if error.status == 429 or error.status >= 500:
+            return EXIT_TRANSFER
+        return _EXIT_BY_STATUS.get(error.status, EXIT_REFUSED)
+    for kind, code in _EXIT_BY_TYPE:
+        if isinstance(error, kind):
+            return code
+    return EXIT_UNEXPECTED
+
+
+def _interrupted_hint(error: UploadInterrupted, args: argparse.Namespace) -> str:
+    if error.import_id is None or not error.resumable:
+        return error.hint or "run the command again"
+    file = getattr(args, "file", "FILE")
+    again = "run the same command again, or from any machine: "
+    return (
+        f"the import is resumable: {again}signed-import resume {error.import_id} {file}\n"
+        f"  to give it up instead: signed-import abort {error.import_id}"
+    )
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = _Output(args.json, args.quiet)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        code: int = args.func(args, out)
+    except KeyboardInterrupt:
+        out.error("interrupted", "", EXIT_INTERRUPTED, {})
+        return EXIT_INTERRUPTED
+    except SignedImportError as error:
+        code = _exit_code(error)
+        hint = error.hint
+        if isinstance(error, UploadInterrupted):
+            hint = _interrupted_hint(error, args)
+        extra: dict[str, Any] = {"import_id": error.import_id}
+        if isinstance(error, ApiError):
+            extra.update(http_status=error.status, code=error.code)
+        out.error(str(error), hint, code, extra)
+        return code
+    except OSError as error:
+        out.error(str(error), "", EXIT_USAGE, {})
+        return EXIT_USAGE
+    return code

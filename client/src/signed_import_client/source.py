@@ -1,0 +1,157 @@
+"""Where the bytes come from: a file (read at any offset, from any thread, a chunk at a time),
+bytes in memory, or a stream such as stdin (read once, in order)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from .checksums import crc64nvme
+from .errors import ConfigurationError, FileChangedError
+
+CHUNK_SIZE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """What tells a file apart from its later versions without reading it."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, info: os.stat_result) -> FileIdentity:
+        return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+class Source:
+    """`size` bytes, readable by range. `seekable` sources can be read in any order, again."""
+
+    size: int
+    name: str | None = None
+    seekable: bool = True
+
+    def chunks(self, offset: int, length: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def crc(self, offset: int, length: int) -> int:
+        value = 0
+        for chunk in self.chunks(offset, length):
+            value = crc64nvme(chunk, value)
+        return value
+
+    def close(self) -> None:
+        """Release what the source holds."""
+
+
+class FileSource(Source):
+    """A regular file, read with pread (no shared file position: threads read their parts)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError as err:
+            raise ConfigurationError(f"no such file: {self.path}") from err
+        except IsADirectoryError as err:
+            raise ConfigurationError(f"{self.path} is a directory, not a file") from err
+        except PermissionError as err:
+            raise ConfigurationError(f"cannot read {self.path}: permission denied") from err
+        info = os.fstat(self._fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(self._fd)
+            raise ConfigurationError(f"{self.path} is not a regular file (use - for a stream)")
+        self.identity = FileIdentity.of(info)
+        self.size = info.st_size
+        self.name = self.path.name
+        if self.size < 1:
+            os.close(self._fd)
+            raise ConfigurationError(f"{self.path} is empty: an import holds at least 1 byte")
+
+    def chunks(self, offset: int, length: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        end = offset + length
+        while offset < end:
+            chunk = os.pread(self._fd, min(chunk_size, end - offset), offset)
+            if not chunk:
+                raise FileChangedError(
+                    f"{self.path} is shorter than when the upload began ({self.size} bytes)"
+                )
+            offset += len(chunk)
+            yield chunk
+
+    def unchanged(self) -> bool:
+        """Whether the file on disk still has the identity it had when opened."""
+        try:
+            return FileIdentity.of(os.stat(self.path)) == self.identity
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+class BytesSource(Source):
+    def __init__(self, data: bytes | bytearray | memoryview, name: str | None = None) -> None:
+        self._data = memoryview(data).cast("B")
+        self.size = len(self._data)
+        self.name = name
+        if self.size < 1:
+            raise ConfigurationError("nothing to upload: an import holds at least 1 byte")
+
+    def chunks(self, offset: int, length: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        for start in range(offset, offset + length, chunk_size):
+            yield bytes(self._data[start : min(start + chunk_size, offset + length)])
+
+
+class StreamSource(Source):
+    """A stream of exactly `size` bytes, read once in order: `read_next` hands out one part at
+    a time under a lock, so each reader holds at most one part in memory."""
+
+    seekable = False
+
+    def __init__(self, stream: BinaryIO, size: int, name: str | None = None) -> None:
+        if size < 1:
+            raise ConfigurationError("--size must be at least 1 byte")
+        self._stream = stream
+        self.size = size
+        self.name = name
+        self._position = 0
+        self.lock = threading.Lock()
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    def read_exactly(self, length: int) -> bytes:
+        """The next `length` bytes; FileChangedError if the stream ends early (call with
+        `lock` held when several threads read)."""
+        pieces: list[bytes] = []
+        missing = length
+        while missing:
+            piece = self._stream.read(min(missing, 8 * CHUNK_SIZE))
+            if not piece:
+                got = self._position + length - missing
+                raise FileChangedError(
+                    f"the stream ended after {got} bytes; --size said {self.size}"
+                )
+            pieces.append(piece)
+            missing -= len(piece)
+        self._position += length
+        return b"".join(pieces)
+
+    def check_exhausted(self) -> None:
+        """FileChangedError if the stream holds more than `size` bytes."""
+        if self._stream.read(1):
+            raise FileChangedError(f"the stream holds more than --size {self.size} bytes")
+
+    def chunks(self, offset: int, length: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        raise TypeError("a stream is read part by part with read_exactly")

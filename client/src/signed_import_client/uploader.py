@@ -1,0 +1,784 @@
+"""`Uploader`: one file (or bytes, or a stream) into one import, the way the server planned it.
+
+- Single PUT when the server signs one (small files): the whole file's CRC-64/NVME is declared
+  in POST /import, so it is computed first — the one pre-pass, limited to files at most the
+  module's multipart threshold, at memory speed.
+- Multipart otherwise, in one pass: `concurrency` workers each read a part (streamed from disk a
+  chunk at a time), compute its CRC, get the part's URL signed for that CRC, and PUT it. The
+  whole file's CRC is combined from the part CRCs (no second read) and checked by S3 at
+  completion. At most `concurrency` parts are in flight; nothing is queued beyond them.
+- Resume: the parts S3 already holds (GET …/parts) are verified against the file's bytes and
+  kept; the rest are uploaded. A journal (optional) remembers which import belongs to which
+  file, so uploading the same file again resumes it.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, BinaryIO, Literal
+
+import httpx
+
+from . import checksums
+from .api import USER_AGENT, ApiClient
+from .auth import Auth
+from .errors import (
+    ApiError,
+    ConfigurationError,
+    FileChangedError,
+    SignedImportError,
+    TransferError,
+    UploadInterrupted,
+)
+from .journal import Journal, JournalEntry
+from .plan import MIN_MULTIPART_THRESHOLD, PartPlan, check_part_size
+from .retry import RetryPolicy
+from .source import BytesSource, FileSource, Source, StreamSource
+from .transfer import Cancelled, PutRefused, SignedRequest, Transfer
+
+DEFAULT_CONCURRENCY = 8
+# A stream up to this size is read into memory and imported as the server plans it; a longer
+# one asks for multipart, so that it is read once, a part at a time.
+STREAM_IN_MEMORY = 8 * 1024 * 1024
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+Event = Literal["started", "bytes", "part", "verified", "completing"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Handed to the progress callback (from worker threads, one call at a time)."""
+
+    event: Event
+    import_id: str
+    method: str  # "PUT" or "MULTIPART"
+    done: int  # bytes S3 holds or is being sent for this import, resumed parts included
+    total: int
+    part_count: int = 1
+    parts_done: int = 0
+    part_number: int | None = None  # for "part" (stored) and "verified" (already held)
+    part_size: int | None = None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    import_id: str
+    key: str
+    size: int
+    method: str  # "PUT" or "MULTIPART"
+    etag: str
+    checksum_crc64nvme: str  # the whole file's, verified by S3
+    part_count: int
+    parts_uploaded: int  # by this call
+    parts_resumed: int  # already held by S3 (resume)
+    seconds: float
+    content_type: str | None = None
+    bucket: str | None = None  # known when this call created the import
+    part_size: int | None = None
+    parts: tuple[tuple[int, str], ...] = field(default=(), repr=False)  # (number, ETag)
+
+    @property
+    def bytes_per_second(self) -> float:
+        return self.size / self.seconds if self.seconds > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """What `--json` prints: everything but the part list."""
+        return {
+            "status": "complete",
+            "import_id": self.import_id,
+            "key": self.key,
+            "bucket": self.bucket,
+            "size": self.size,
+            "content_type": self.content_type,
+            "method": self.method,
+            "etag": self.etag,
+            "checksum_crc64nvme": self.checksum_crc64nvme,
+            "part_size": self.part_size,
+            "part_count": self.part_count,
+            "parts_uploaded": self.parts_uploaded,
+            "parts_resumed": self.parts_resumed,
+            "seconds": round(self.seconds, 3),
+            "bytes_per_second": round(self.bytes_per_second),
+        }
+
+
+@dataclass(frozen=True)
+class _Held:
+    etag: str
+    crc: int | None  # as S3 lists it, when it does
+
+
+def _epoch(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def guess_content_type(name: str | None) -> str:
+    """From the file name's extension; application/octet-stream when unknown."""
+    if not name:
+        return DEFAULT_CONTENT_TYPE
+    guessed, _ = mimetypes.guess_type(name, strict=False)
+    return guessed or DEFAULT_CONTENT_TYPE
+
+
+class Uploader:
+    """Uploads to one API. Thread-safe between calls, not within one: use one per thread."""
+
+    def __init__(
+        self,
+        import_url: str,
+        auth: Auth | None = None,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        part_size: int | None = None,
+        journal: Journal | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 120.0,
+        http: httpx.Client | None = None,
+    ) -> None:
+        if not 1 <= concurrency <= 64:
+            raise ConfigurationError(f"concurrency must be 1 to 64, not {concurrency}")
+        if part_size is not None:
+            try:
+                check_part_size(part_size)
+            except ValueError as err:
+                raise ConfigurationError(str(err)) from err
+        self.concurrency = concurrency
+        self.part_size = part_size
+        self.journal = journal
+        self.retry = retry or RetryPolicy()
+        self._own_http = http is None
+        self.http = http or httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=15.0),
+            limits=httpx.Limits(
+                max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2
+            ),
+            headers={"User-Agent": USER_AGENT},
+        )
+        self.api = ApiClient(import_url, auth, http=self.http, retry=self.retry)
+        self.import_url = self.api.import_url
+
+    def close(self) -> None:
+        if self._own_http:
+            self.http.close()
+
+    def __enter__(self) -> Uploader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- public --------------------------------------------------------------------------------
+
+    def upload(
+        self,
+        source: str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO,
+        *,
+        size: int | None = None,
+        content_type: str | None = None,
+        filename: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ImportResult:
+        """Import `source` (a path, bytes, or a binary stream of exactly `size` bytes) and
+        return once S3 holds it, verified. With a journal, a path whose earlier upload was
+        interrupted is resumed. `content_type` is guessed from the file name when absent;
+        `filename` defaults to the path's name (it is stored as metadata, never as the key)."""
+        src = self._open(source, size, filename)
+        try:
+            if isinstance(src, FileSource) and self.journal is not None:
+                entry = self.journal.find(self.import_url, src.path)
+                if entry is not None:
+                    resumed = self._resume_journaled(entry, src, progress)
+                    if resumed is not None:
+                        return resumed
+            return self._create(src, content_type, metadata, progress)
+        finally:
+            src.close()
+
+    def resume(
+        self,
+        import_id: str,
+        source: str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO,
+        *,
+        size: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ImportResult:
+        """Finish a multipart import from any machine: S3's parts (GET …/parts) are checked
+        against `source` and kept, the others uploaded, the import completed."""
+        src = self._open(source, size, None)
+        try:
+            return self._resume(import_id, src, progress)
+        finally:
+            src.close()
+
+    def status(self, import_id: str) -> dict[str, Any]:
+        return self.api.status(import_id)
+
+    def abort(self, import_id: str) -> None:
+        """Abort a multipart import (S3 frees its parts) and forget it in the journal."""
+        self.api.abort(import_id)
+        if self.journal is not None:
+            self.journal.remove_import(import_id)
+
+    def forget(self, path: str | os.PathLike[str]) -> str | None:
+        """Abort the unfinished import the journal holds for `path`, if any; its id."""
+        if self.journal is None:
+            return None
+        entry = self.journal.find(self.import_url, path)
+        if entry is None:
+            return None
+        try:
+            self.api.abort(entry.import_id)
+        except ApiError as err:
+            if err.status not in (404, 409):
+                raise
+        self.journal.remove(self.import_url, path)
+        return entry.import_id
+
+    # --- creating ------------------------------------------------------------------------------
+
+    def _open(
+        self,
+        source: str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO,
+        size: int | None,
+        filename: str | None,
+    ) -> Source:
+        src: Source
+        if isinstance(source, str | os.PathLike):
+            src = FileSource(source)
+            if size is not None and size != src.size:
+                src.close()
+                raise ConfigurationError(f"{source} has {src.size} bytes, not {size}")
+        elif isinstance(source, bytes | bytearray | memoryview):
+            src = BytesSource(source)
+        else:
+            if size is None:
+                raise ConfigurationError("a stream needs its exact size (--size)")
+            src = StreamSource(source, size)
+        if filename is not None:
+            src.name = filename
+        return src
+
+    def _create(
+        self,
+        src: Source,
+        content_type: str | None,
+        metadata: Mapping[str, str] | None,
+        progress: ProgressCallback | None,
+    ) -> ImportResult:
+        started = time.perf_counter()
+        if isinstance(src, StreamSource) and src.size <= STREAM_IN_MEMORY:
+            src = BytesSource(src.read_exactly(src.size), src.name)  # small: read it, then decide
+        request: dict[str, Any] = {
+            "size": src.size,
+            "content_type": content_type or guess_content_type(src.name),
+            "checksum_algorithm": checksums.ALGORITHM,
+        }
+        if src.name:
+            request["filename"] = src.name
+        if metadata:
+            request["metadata"] = dict(metadata)
+        if self.part_size is not None:
+            request["part_size"] = self.part_size
+        if isinstance(src, StreamSource):
+            request["multipart"] = True  # read once, in order, a part at a time
+        elif src.size <= MIN_MULTIPART_THRESHOLD:
+            # Below any multipart threshold the module can have: a single PUT for certain.
+            request["checksum_crc64nvme"] = checksums.to_b64(src.crc(0, src.size))
+        try:
+            created = self.api.create(request)
+        except ApiError as err:
+            # The server chose a single PUT, which must declare the whole file's CRC: compute
+            # it (the pre-pass) and ask again.
+            if err.code != "MissingChecksum" or "checksum_crc64nvme" in request:
+                raise
+            request["checksum_crc64nvme"] = checksums.to_b64(src.crc(0, src.size))
+            created = self.api.create(request)
+        upload = created["upload"]
+        if upload["method"] == "PUT":
+            return self._single_put(created, src, request, progress, started)
+        if upload["method"] != "MULTIPART":
+            raise TransferError(f"unknown upload method {upload['method']!r} in the API's answer")
+        import_id = str(created["import_id"])
+        plan = self._server_plan(src.size, upload["part_size"], upload["part_count"], import_id)
+        if isinstance(src, FileSource) and self.journal is not None:
+            self.journal.save(
+                JournalEntry(
+                    import_url=self.import_url,
+                    path=Journal.canonical(src.path),
+                    import_id=import_id,
+                    identity=src.identity,
+                    part_size=plan.part_size,
+                    part_count=plan.part_count,
+                    content_type=request["content_type"],
+                    created_at=time.time(),
+                )
+            )
+        return self._multipart(
+            import_id,
+            plan,
+            src,
+            held={},
+            progress=progress,
+            started=started,
+            content_type=request["content_type"],
+            bucket=created.get("bucket"),
+        )
+
+    @staticmethod
+    def _server_plan(size: int, part_size: int, part_count: int, import_id: str) -> PartPlan:
+        try:
+            return PartPlan.from_server(size, int(part_size), int(part_count))
+        except (TypeError, ValueError) as err:
+            raise TransferError(f"the API planned parts S3 cannot hold: {err}") from err
+
+    # --- single PUT ----------------------------------------------------------------------------
+
+    def _single_put(
+        self,
+        created: dict[str, Any],
+        src: Source,
+        request: dict[str, Any],
+        progress: ProgressCallback | None,
+        started: float,
+    ) -> ImportResult:
+        import_id = str(created["import_id"])
+        upload = created["upload"]
+        emit = _Emitter(progress, import_id, "PUT", src.size, 1)
+        emit("started")
+        transfer = Transfer(self.http, self.retry, threading.Event())
+        signed = SignedRequest(
+            upload["url"], dict(upload["headers"]), _epoch(created.get("expires_at"))
+        )
+
+        def resign() -> SignedRequest:
+            # One URL writes the key once: an expired single-PUT URL cannot be replaced.
+            raise TransferError(
+                f"the upload URL of import {import_id} expired before the upload finished",
+                hint="upload again (a new import): a faster connection or a longer "
+                "url_expiry_seconds helps",
+            )
+
+        try:
+            response = transfer.put(
+                f"import {import_id}",
+                signed,
+                lambda: src.chunks(0, src.size),
+                resign=resign,
+                sent=emit.add_bytes,
+            )
+            etag = response.headers.get("ETag", "")
+        except PutRefused as err:
+            # 412: the key already holds an object. After a retry whose first try S3 did store
+            # (the answer was lost), that object is this upload's; the status says so.
+            if err.status != 412:
+                raise
+            state = self.api.status(import_id)
+            if state.get("status") != "complete" or state.get("size") != src.size:
+                raise
+            etag = str(state.get("etag", ""))
+        except KeyboardInterrupt as interrupt:
+            raise UploadInterrupted(
+                f"import {import_id} interrupted: a single PUT starts over",
+                hint="run the command again (a new import; the unused URL just expires)",
+                import_id=import_id,
+                resumable=False,
+            ) from interrupt
+        emit("part", part_number=1, parts_done=1, absolute=src.size)
+        return ImportResult(
+            import_id=import_id,
+            key=str(created["key"]),
+            bucket=created.get("bucket"),
+            size=src.size,
+            content_type=request["content_type"],
+            method="PUT",
+            etag=etag,
+            checksum_crc64nvme=request["checksum_crc64nvme"],
+            part_count=1,
+            parts_uploaded=1,
+            parts_resumed=0,
+            seconds=time.perf_counter() - started,
+        )
+
+    # --- resuming ------------------------------------------------------------------------------
+
+    def _resume_journaled(
+        self, entry: JournalEntry, src: FileSource, progress: ProgressCallback | None
+    ) -> ImportResult | None:
+        """Resume what the journal recorded for this file; None when that import is gone."""
+        if self.journal is None:
+            return None
+        if entry.identity != src.identity:
+            raise FileChangedError(
+                f"{src.path} changed since import {entry.import_id} began "
+                f"({_describe_change(entry.identity, src.identity)})",
+                hint=f"`signed-import abort {entry.import_id}` and upload again, or pass "
+                "--restart to do both",
+                import_id=entry.import_id,
+            )
+        try:
+            return self._resume(entry.import_id, src, progress)
+        except ApiError as err:
+            if err.status != 404:
+                raise
+            self.journal.remove(self.import_url, src.path)  # expired or aborted elsewhere
+            return None
+
+    def _resume(
+        self, import_id: str, src: Source, progress: ProgressCallback | None
+    ) -> ImportResult:
+        started = time.perf_counter()
+        try:
+            listed = self.api.list_parts(import_id)
+        except ApiError as err:
+            if err.code != "AlreadyComplete":
+                raise
+            return self._already_complete(import_id, src, started)
+        plan = self._server_plan(
+            listed["size"], listed["part_size"], listed["part_count"], import_id
+        )
+        if plan.size != src.size:
+            raise FileChangedError(
+                f"import {import_id} is {plan.size} bytes; this file has {src.size}",
+                hint="resume with the file the import began with",
+                import_id=import_id,
+            )
+        held: dict[int, _Held] = {}
+        for part in listed.get("parts", []):
+            number = int(part["part_number"])
+            if not 1 <= number <= plan.part_count or int(part["size"]) != plan.length(number):
+                continue  # not in the plan: uploaded again, and completion lists only the plan
+            crc = part.get("checksum_crc64nvme")
+            held[number] = _Held(str(part["etag"]), checksums.from_b64(crc) if crc else None)
+        return self._multipart(import_id, plan, src, held=held, progress=progress, started=started)
+
+    def _already_complete(self, import_id: str, src: Source, started: float) -> ImportResult:
+        state = self.api.status(import_id)
+        if int(state.get("size", -1)) != src.size:
+            raise FileChangedError(
+                f"import {import_id} is complete with {state.get('size')} bytes; this file "
+                f"has {src.size}",
+                import_id=import_id,
+            )
+        if isinstance(src, FileSource) and self.journal is not None:
+            self.journal.remove(self.import_url, src.path)
+        return ImportResult(
+            import_id=import_id,
+            key=str(state.get("key", "")),
+            size=src.size,
+            content_type=state.get("content_type"),
+            method=str(state.get("method", "MULTIPART")),
+            etag=str(state.get("etag", "")),
+            checksum_crc64nvme="",
+            part_count=int(state.get("part_count", 0)),
+            parts_uploaded=0,
+            parts_resumed=0,
+            seconds=time.perf_counter() - started,
+        )
+
+    # --- multipart -----------------------------------------------------------------------------
+
+    def _multipart(
+        self,
+        import_id: str,
+        plan: PartPlan,
+        src: Source,
+        *,
+        held: dict[int, _Held],
+        progress: ProgressCallback | None,
+        started: float,
+        content_type: str | None = None,
+        bucket: str | None = None,
+    ) -> ImportResult:
+        resumed_bytes = sum(plan.length(n) for n in held)
+        emit = _Emitter(progress, import_id, "MULTIPART", plan.size, plan.part_count)
+        emit.done = resumed_bytes
+        emit.parts_done = len(held)
+        emit.part_size = plan.part_size
+        emit("started")
+        run = _PartRun(self, import_id=import_id, plan=plan, src=src, held=held, emit=emit)
+        try:
+            run.run(min(self.concurrency, plan.part_count))
+        except SignedImportError as err:
+            err.import_id = err.import_id or import_id
+            if not err.hint and plan.part_count > 1:
+                err.hint = f"the import is resumable: `signed-import resume {import_id} FILE`"
+            raise
+        except (KeyboardInterrupt, Exception) as interrupt:
+            raise UploadInterrupted(
+                f"import {import_id} interrupted with {len(run.etags)} of {plan.part_count} "
+                "parts stored",
+                import_id=import_id,
+                resumable=True,
+            ) from interrupt
+        if isinstance(src, FileSource) and not src.unchanged():
+            raise FileChangedError(
+                f"{src.path} changed while it was being uploaded",
+                hint=f"`signed-import abort {import_id}` and upload it again once it is stable",
+                import_id=import_id,
+            )
+        whole = run.whole_crc()
+        emit("completing")
+        try:
+            completed = self.api.complete(import_id, run.etags, checksums.to_b64(whole))
+        except SignedImportError as err:
+            err.import_id = err.import_id or import_id
+            raise
+        except KeyboardInterrupt as interrupt:
+            raise UploadInterrupted(
+                f"import {import_id} interrupted while completing",
+                import_id=import_id,
+                resumable=True,
+            ) from interrupt
+        if isinstance(src, FileSource) and self.journal is not None:
+            self.journal.remove(self.import_url, src.path)
+        if content_type is None:
+            content_type = self.api.status(import_id).get("content_type")
+        return ImportResult(
+            import_id=import_id,
+            key=str(completed["key"]),
+            bucket=bucket,
+            size=plan.size,
+            content_type=content_type,
+            method="MULTIPART",
+            etag=str(completed.get("etag", "")),
+            checksum_crc64nvme=checksums.to_b64(whole),
+            part_size=plan.part_size,
+            part_count=plan.part_count,
+            parts_uploaded=plan.part_count - len(held),
+            parts_resumed=len(held),
+            seconds=time.perf_counter() - started,
+            parts=tuple(sorted(run.etags.items())),
+        )
+
+
+class _Emitter:
+    """Counts bytes and parts; calls the progress callback one event at a time."""
+
+    def __init__(
+        self,
+        callback: ProgressCallback | None,
+        import_id: str,
+        method: str,
+        total: int,
+        part_count: int,
+    ) -> None:
+        self.callback = callback
+        self.import_id = import_id
+        self.method = method
+        self.total = total
+        self.part_count = part_count
+        self.done = 0
+        self.parts_done = 0
+        self.part_size: int | None = None
+        self.lock = threading.Lock()
+
+    def add_bytes(self, count: int) -> None:
+        with self.lock:
+            self.done += count
+            self._call("bytes", None)
+
+    def __call__(
+        self,
+        event: Event,
+        *,
+        part_number: int | None = None,
+        parts_done: int | None = None,
+        absolute: int | None = None,
+    ) -> None:
+        with self.lock:
+            if parts_done is not None:
+                self.parts_done = parts_done
+            if absolute is not None:
+                self.done = absolute
+            self._call(event, part_number)
+
+    def part_stored(self, part_number: int) -> None:
+        with self.lock:
+            self.parts_done += 1
+            self._call("part", part_number)
+
+    def _call(self, event: Event, part_number: int | None) -> None:
+        if self.callback is None:
+            return
+        self.callback(
+            Progress(
+                event=event,
+                import_id=self.import_id,
+                method=self.method,
+                done=self.done,
+                total=self.total,
+                part_count=self.part_count,
+                parts_done=self.parts_done,
+                part_number=part_number,
+                part_size=self.part_size,
+            )
+        )
+
+
+class _PartRun:
+    """The parts of one multipart upload, by `concurrency` workers pulling part numbers."""
+
+    def __init__(
+        self,
+        uploader: Uploader,
+        *,
+        import_id: str,
+        plan: PartPlan,
+        src: Source,
+        held: dict[int, _Held],
+        emit: _Emitter,
+    ) -> None:
+        self.api = uploader.api
+        self.import_id = import_id
+        self.plan = plan
+        self.src = src
+        self.held = held
+        self.emit = emit
+        self.cancel = threading.Event()
+        self.transfer = Transfer(uploader.http, uploader.retry, self.cancel)
+        self.numbers: Iterator[int] = iter(range(1, plan.part_count + 1))
+        self.lock = threading.Lock()
+        self.etags: dict[int, str] = {n: h.etag for n, h in held.items()}
+        self.crcs: dict[int, int] = {}
+        self.stream_crc = 0  # the whole stream's, when the source is read in order
+
+    def run(self, workers: int) -> None:
+        with ThreadPoolExecutor(workers, thread_name_prefix="signed-import") as pool:
+            futures: set[Future[None]] = {pool.submit(self._worker) for _ in range(workers)}
+            try:
+                pending = futures
+                while pending:
+                    # A short timeout keeps the main thread responsive to Ctrl-C.
+                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+                    for future in done:
+                        error = future.exception()
+                        if error is not None and not isinstance(error, Cancelled):
+                            raise error
+            except BaseException:
+                self.cancel.set()
+                self._drain(futures)
+                raise
+
+    @staticmethod
+    def _drain(futures: set[Future[None]]) -> None:
+        """Wait for the workers to stop (they notice the cancel flag within a chunk)."""
+        pending = futures
+        while pending:
+            try:
+                _, pending = wait(pending, timeout=0.2)
+            except KeyboardInterrupt:
+                continue  # a second Ctrl-C while stopping: keep stopping cleanly
+
+    def whole_crc(self) -> int:
+        if isinstance(self.src, StreamSource):
+            return self.stream_crc
+        whole = 0
+        for number in range(1, self.plan.part_count + 1):
+            whole = checksums.combine(whole, self.crcs[number], self.plan.length(number))
+        return whole
+
+    def _next(self) -> tuple[int, bytes | None, int] | None:
+        """The next part: (number, its bytes for a stream or None, its CRC)."""
+        if isinstance(self.src, StreamSource):
+            with self.src.lock:  # number and bytes in the same order: the stream is sequential
+                number = next(self.numbers, None)
+                if number is None or self.cancel.is_set():
+                    return None
+                data = self.src.read_exactly(self.plan.length(number))
+                crc = checksums.crc64nvme(data)
+                self.stream_crc = checksums.combine(self.stream_crc, crc, len(data))
+                if number == self.plan.part_count:
+                    self.src.check_exhausted()
+                return number, data, crc
+        with self.lock:
+            number = next(self.numbers, None)
+        if number is None or self.cancel.is_set():
+            return None
+        offset, length = self.plan.span(number)
+        crc = 0
+        for chunk in self.src.chunks(offset, length):
+            if self.cancel.is_set():
+                raise Cancelled
+            crc = checksums.crc64nvme(chunk, crc)
+        return number, None, crc
+
+    def _worker(self) -> None:
+        while not self.cancel.is_set():
+            taken = self._next()
+            if taken is None:
+                return
+            number, data, crc = taken
+            with self.lock:
+                self.crcs[number] = crc
+            if number in self.held:
+                self._verify_held(number, crc)
+                continue
+            self._upload(number, data, crc)
+
+    def _verify_held(self, number: int, crc: int) -> None:
+        listed = self.held[number].crc
+        if listed is not None and listed != crc:
+            raise FileChangedError(
+                f"part {number} of import {self.import_id} differs from the file's bytes: "
+                "the file changed since the upload began",
+                hint=f"`signed-import abort {self.import_id}` and upload the file again",
+            )
+        self.emit("verified", part_number=number)
+
+    def _sign(self, number: int, crc: int) -> SignedRequest:
+        expires_at, parts = self.api.sign_parts(self.import_id, {number: checksums.to_b64(crc)})
+        part = parts.get(number)
+        if part is None or int(part["size"]) != self.plan.length(number):
+            raise TransferError(f"the API signed part {number} for another size than planned")
+        return SignedRequest(str(part["url"]), dict(part["headers"]), _epoch(expires_at))
+
+    def _upload(self, number: int, data: bytes | None, crc: int) -> None:
+        offset, length = self.plan.span(number)
+        if data is not None:
+            view = memoryview(data)
+
+            def body() -> Iterator[bytes]:
+                return (bytes(view[i : i + 1024 * 1024]) for i in range(0, length, 1024 * 1024))
+        else:
+
+            def body() -> Iterator[bytes]:
+                return self.src.chunks(offset, length)
+
+        response = self.transfer.put(
+            f"part {number}",
+            self._sign(number, crc),
+            body,
+            resign=lambda: self._sign(number, crc),
+            sent=self.emit.add_bytes,
+        )
+        etag = response.headers.get("ETag")
+        if not etag:
+            raise TransferError(f"S3 stored part {number} but answered no ETag")
+        with self.lock:
+            self.etags[number] = etag
+        self.emit.part_stored(number)
+
+
+def _describe_change(before: Any, after: Any) -> str:
+    changes = [
+        f"{name} {getattr(before, name)} → {getattr(after, name)}"
+        for name in ("size", "mtime_ns", "inode", "device")
+        if getattr(before, name) != getattr(after, name)
+    ]
+    return ", ".join(changes) or "identity differs"
