@@ -659,6 +659,35 @@ def test_a_function_timeout_before_the_integration_timeout_is_a_502(
     assert 0 <= contexts[0].get_remaining_time_in_millis() <= 100
 
 
+def test_a_burst_of_connections_is_answered(fake: FakeLambda) -> None:
+    """Fifty consumers connecting at once all get their answer (socketserver's default
+    backlog of 5 reset some of them)."""
+    statuses: list[int | str] = []
+
+    def call(url: str) -> None:
+        request = urllib.request.Request(
+            f"{url}/v1/import",
+            data=json.dumps(VALID_BODY).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                statuses.append(response.status)
+        except OSError as err:
+            statuses.append(type(err).__name__)
+
+    with LocalGateway(build_document(), STAGE, fake) as gateway:
+        gateway.serve()
+        threads = [threading.Thread(target=call, args=(gateway.url,)) for _ in range(150)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert statuses == [201] * 150
+
+
 def test_access_log_has_one_line_per_request(
     gateway: LocalGateway, caplog: pytest.LogCaptureFixture
 ) -> None:

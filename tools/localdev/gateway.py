@@ -817,6 +817,10 @@ class _Invocation:
 
 
 class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog (5) resets connections beyond the fifth that
+    # arrives at once: concurrent consumers would see errors API Gateway never gives.
+    request_queue_size = 128
+
     def __init__(self, address: tuple[str, int], gateway: LocalGateway) -> None:
         super().__init__(address, _Handler)
         self.gateway = gateway
