@@ -103,7 +103,7 @@ test-adversarial: $(VENV)/.installed $(PACKAGE) ## Hostile corpus and contract f
 PLAN_JSON := build/plan/complete.json
 
 .PHONY: checkov-plan
-checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## checkov on the plan JSON of examples/complete (planned against moto_server)
+checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PACKAGE) ## checkov on the plan JSON of examples/complete (planned against moto_server)
 	PYTHONPATH=tools $(PY) tools/plan_json.py examples/complete $(PLAN_JSON) --apply-first aws_kms_key.imports
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework terraform_plan \
 	  -f $(PLAN_JSON) --repo-root-for-plan-enrichment .
