@@ -177,7 +177,7 @@ def test_every_operation_fuzzed_without_a_5xx_or_an_undocumented_answer(
 
     operations = summary["operations"]
     documented = sum(len(item) for item in deployment.document["paths"].values())
-    assert operations["selected"] == operations["tested"] == documented == 6
+    assert operations["selected"] == operations["tested"] == documented >= 6
     assert operations["errored"] == 0
     assert summary["failures"] == []
     assert summary["errors"] == []
