@@ -115,8 +115,30 @@ browser-deps: $(CHROMIUM) $(BROWSER_EXAMPLE)/node_modules/.package-lock.json ## 
 test-e2e: $(VENV)/.installed $(PACKAGE) browser-deps ## End-to-end: Terraform on moto, signatures on LocalStack, the browser example in Chromium
 	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest tests/e2e
 
+.PHONY: test-adversarial
+test-adversarial: $(VENV)/.installed $(PACKAGE) ## Hostile corpus and contract fuzzing (short) against examples/local on moto
+	$(VENV)/bin/pytest tests/adversarial
+
+PLAN_JSON := build/plan/complete.json
+
+.PHONY: checkov-plan
+checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PACKAGE) ## checkov on the plan JSON of examples/complete (planned against moto_server)
+	PYTHONPATH=tools $(PY) tools/plan_json.py examples/complete $(PLAN_JSON) --apply-first aws_kms_key.imports
+	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework terraform_plan \
+	  -f $(PLAN_JSON) --repo-root-for-plan-enrichment .
+
 .PHONY: test
-test: lint check-package test-python test-terraform test-e2e ## Run every check and test
+test: lint checkov-plan check-package test-python test-terraform test-e2e test-adversarial ## Run every check and test
+
+# The long forms of the adversarial suite: property examples times FUZZ_SCALE, contract fuzzing
+# with FUZZ_EXAMPLES cases per operation, both with fresh randomness on every run.
+FUZZ_SCALE ?= 20
+FUZZ_EXAMPLES ?= 200
+
+.PHONY: fuzz
+fuzz: $(VENV)/.installed $(PACKAGE) ## Longer property tests and contract fuzzing (FUZZ_SCALE, FUZZ_EXAMPLES)
+	PROPERTY_EXAMPLES_SCALE=$(FUZZ_SCALE) $(VENV)/bin/pytest tests/unit/test_properties.py
+	CONTRACT_EXAMPLES=$(FUZZ_EXAMPLES) CONTRACT_SEED=random $(VENV)/bin/pytest tests/adversarial
 
 # Options of the signer benchmark, e.g. BENCH_FLAGS="--calls 5000 --cold-runs 21" or "--check".
 BENCH_FLAGS ?=

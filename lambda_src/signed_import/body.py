@@ -20,6 +20,15 @@ def header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
+def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when a name repeats: parsers disagree on which value counts
+    (Python's keeps the last), so what a validator in front checked need not be what is signed."""
+    parsed = dict(pairs)
+    if len(parsed) != len(pairs):
+        raise ClientError(400, "DuplicateField", "a field name appears twice in the request body")
+    return parsed
+
+
 def load_json_object(
     event: dict[str, Any], fields: Collection[str], max_bytes: int
 ) -> dict[str, Any]:
@@ -38,7 +47,7 @@ def load_json_object(
     if len(body.encode("utf-8", "surrogatepass")) > max_bytes:
         raise ClientError(413, "BodyTooLarge", f"the request body is over {max_bytes} bytes")
     try:
-        parsed = json.loads(body)
+        parsed = json.loads(body, object_pairs_hook=_unique_names)
     except (ValueError, RecursionError):
         raise ClientError(400, "MalformedJson", "the request body is not valid JSON") from None
     if not isinstance(parsed, dict):

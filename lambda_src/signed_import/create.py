@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from .keys import new_multipart_id, new_single_id
+from .multipart import create_upload, first_batch, sign_parts
 from .planning import plan_parts
 from .request import ImportRequest, parse_import_request
 from .responses import iso8601
@@ -40,9 +41,6 @@ def _single_put(call: Call, request: ImportRequest) -> tuple[int, dict[str, Any]
 
 
 def _multipart(call: Call, request: ImportRequest) -> tuple[int, dict[str, Any]]:
-    # Imported on the first multipart import: a container handing out single PUTs never does.
-    from .multipart import create_upload, first_batch, sign_parts  # noqa: PLC0415
-
     plan = plan_parts(request.size, request.part_size)
     crc = request.checksum_crc64nvme
     import_id = new_multipart_id(

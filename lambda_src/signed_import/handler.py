@@ -2,30 +2,30 @@
 
 Configuration is read once per container, at import: a function deployed with a bad setting
 fails its init loudly instead of answering every request with a 500. The S3 client is built on
-the first call that needs the S3 API, and a route's module is imported on its first request
-(at init when the container is initialised ahead of traffic: SnapStart, provisioned
-concurrency), so that a cold single PUT pays for neither.
+the first call that needs the S3 API, so that a cold single PUT never pays for it.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from collections.abc import Callable
-from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError as BotoClientError
 
+from .completion import complete
 from .config import load_settings
 from .cors import cors_headers
+from .create import create_import
 from .errors import ClientError
 from .identity import caller_partition
+from .multipart import abort, sign_more_parts
 from .presign import Presigner
 from .responses import client_error, internal_error, json_response, service_unavailable
 from .routing import Call
 from .s3_client import LazyS3Client, require_multipart_api, s3_unavailable
+from .status import import_status, list_parts
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -41,33 +41,23 @@ S3 = cast("S3Client", LazyS3Client(SETTINGS))
 
 Route = Callable[[Call], tuple[int, dict[str, Any] | None]]
 
-# (resource template, method) -> (module, function): the OpenAPI body's paths, one function each.
-ROUTES: dict[tuple[str, str], tuple[str, str]] = {
-    ("/import", "POST"): ("create", "create_import"),
-    ("/import/{import_id}", "GET"): ("status", "import_status"),
-    ("/import/{import_id}", "DELETE"): ("multipart", "abort"),
-    ("/import/{import_id}/parts", "POST"): ("multipart", "sign_more_parts"),
-    ("/import/{import_id}/parts", "GET"): ("status", "list_parts"),
-    ("/import/{import_id}/complete", "POST"): ("completion", "complete"),
+# (resource template, method) -> route: the OpenAPI body's paths, one function each.
+ROUTES: dict[tuple[str, str], Route] = {
+    ("/import", "POST"): create_import,
+    ("/import/{import_id}", "GET"): import_status,
+    ("/import/{import_id}", "DELETE"): abort,
+    ("/import/{import_id}/parts", "POST"): sign_more_parts,
+    ("/import/{import_id}/parts", "GET"): list_parts,
+    ("/import/{import_id}/complete", "POST"): complete,
 }
-
-
-@cache
-def _load(module: str, function: str) -> Route:
-    return cast("Route", getattr(importlib.import_module(f".{module}", __package__), function))
-
-
-if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand") != "on-demand":
-    for _module, _function in ROUTES.values():  # initialised ahead of traffic: load them all
-        _load(_module, _function)
 
 
 def _route(event: dict[str, Any]) -> Route:
     resource = event.get("resource") or event.get("path")
     method = event.get("httpMethod")
-    entry = ROUTES.get((str(resource), str(method)))
-    if entry is not None:
-        return _load(*entry)
+    route = ROUTES.get((str(resource), str(method)))
+    if route is not None:
+        return route
     allowed = sorted(m for r, m in ROUTES if r == resource)
     if not allowed:
         raise ClientError(404, "NotFound", f"no such resource: {resource}")

@@ -48,18 +48,11 @@ def sign_parts(
     """Signed URLs for `parts`, each with the headers its PUT must send, and when the first of
     them expires (now + url_expiry_seconds, or sooner when the credentials expire sooner)."""
     batch = call.presigner.batch(call.settings.url_expiry_seconds)
+    part_urls = batch.part_urls(call.settings.bucket, key, upload)
     signed = []
     for number, crc in parts:
         length = plan.part_length(number)
-        part = sign_part(
-            batch,
-            bucket=call.settings.bucket,
-            key=key,
-            upload_id=upload,
-            part_number=number,
-            length=length,
-            crc64nvme=crc,
-        )
+        part = sign_part(part_urls, part_number=number, length=length, crc64nvme=crc)
         signed.append(
             {"part_number": number, "size": length, "url": part.url, "headers": part.headers}
         )

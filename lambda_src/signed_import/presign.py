@@ -109,13 +109,19 @@ def _expiry(credentials: Credentials) -> float | None:
     return expiry.timestamp() if isinstance(expiry, datetime) else None
 
 
+def _query_sort_key(pair: str) -> tuple[str, str]:
+    """botocore's order for query pairs: by encoded name, then value."""
+    name, _, value = pair.partition("=")
+    return name, value
+
+
 def _canonical_request(
     method: str, path: str, query_string: str, headers: dict[str, str], signed_headers: str
 ) -> str:
     """SigV4's canonical request for a presigned S3 URL, formed as botocore forms it: the path
     as given (S3 does not normalise it), query pairs sorted by encoded key then value, headers
     lowercase and sorted with trimmed values, and an unsigned payload."""
-    pairs = sorted(query_string.split("&"), key=lambda pair: pair.partition("=")[::2])
+    pairs = sorted(query_string.split("&"), key=_query_sort_key)
     return "\n".join(
         [
             method,
@@ -256,8 +262,60 @@ class PresignBatch:
             # percent_encode_sequence's pairs (string values only), each encoding remembered.
             pairs = (f"{_encoded(name)}={_encoded(value)}" for name, value in params.items())
             query_string = "&".join(pairs) + "&" + query_string
-        canonical = _canonical_request(method, path, query_string, names, signed_headers)
-        string_to_sign = self._signer.string_to_sign(self._context, canonical)  # type: ignore[arg-type]
-        signature = self._signer.signature(string_to_sign, self._context)
+        signature = self.sign(_canonical_request(method, path, query_string, names, signed_headers))
         url = f"{self._scheme}://{host}{path}?{query_string}&X-Amz-Signature={signature}"
         return Presigned(url, self.expires_at)
+
+    def part_urls(self, bucket: str, key: str, upload_id: str) -> PartUrls:
+        """A signer for the part URLs of one multipart upload, in this batch."""
+        return PartUrls(self, bucket, key, upload_id)
+
+    def sign(self, canonical_request: str) -> str:
+        string_to_sign = self._signer.string_to_sign(self._context, canonical_request)  # type: ignore[arg-type]
+        return self._signer.signature(string_to_sign, self._context)
+
+
+_CRC_HEADER = "x-amz-checksum-crc64nvme"
+
+
+class PartUrls:
+    """The part URLs (UploadPart) of one multipart upload, signed in one batch.
+
+    They differ only in the part number, its Content-Length and its CRC, so everything else in
+    the URL and in the canonical request is formed once, by the rules PresignBatch.presign
+    applies to any request: the URL's query in botocore's order (uploadId, partNumber, the auth
+    parameters), the canonical query sorted by name (the X-Amz-* parameters, then partNumber,
+    then uploadId: ASCII puts upper case first), the headers sorted by name. The equivalence
+    tests compare the result with generate_presigned_url("upload_part")."""
+
+    def __init__(self, batch: PresignBatch, bucket: str, key: str, upload_id: str) -> None:
+        settings = batch._settings
+        self._batch = batch
+        self._host, base = _host_and_base(settings.endpoint_url, settings.region, bucket)
+        self._path = base + _encoded(key, safe="/~")
+        self._upload = f"uploadId={_encoded(upload_id)}"
+        # Per header set (without, with the CRC): the URL's head and tail around the part
+        # number, and the canonical query's auth parameters, sorted.
+        self._forms: dict[bool, tuple[str, str, str, str]] = {}
+        for with_crc in (False, True):
+            names = ["content-length", "host", *([_CRC_HEADER] if with_crc else [])]
+            signed_headers = ";".join(names)
+            auth = (
+                f"{batch._auth_query}&X-Amz-SignedHeaders={_encoded(signed_headers)}"
+                f"{batch._token_query}"
+            )
+            sorted_auth = "&".join(sorted(auth.split("&"), key=_query_sort_key))
+            head = f"{batch._scheme}://{self._host}{self._path}?{self._upload}&partNumber="
+            self._forms[with_crc] = (head, f"&{auth}&X-Amz-Signature=", sorted_auth, signed_headers)
+
+    def sign(self, part_number: int, length: int, crc64nvme: str | None) -> Presigned:
+        head, tail, sorted_auth, signed_headers = self._forms[crc64nvme is not None]
+        headers = f"content-length:{length}\nhost:{self._host}\n"
+        if crc64nvme is not None:
+            headers += f"{_CRC_HEADER}:{crc64nvme.strip()}\n"
+        canonical = (
+            f"PUT\n{self._path}\n{sorted_auth}&partNumber={part_number}&{self._upload}\n"
+            f"{headers}\n{signed_headers}\n{UNSIGNED_PAYLOAD}"
+        )
+        signature = self._batch.sign(canonical)
+        return Presigned(f"{head}{part_number}{tail}{signature}", self._batch.expires_at)

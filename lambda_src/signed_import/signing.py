@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .presign import PresignBatch, Presigner
+from .presign import PartUrls, Presigner
 from .request import ImportRequest
 
 
@@ -48,24 +48,11 @@ def sign_put(
 
 
 def sign_part(
-    batch: PresignBatch,
-    *,
-    bucket: str,
-    key: str,
-    upload_id: str,
-    part_number: int,
-    length: int,
-    crc64nvme: str | None,
+    part_urls: PartUrls, *, part_number: int, length: int, crc64nvme: str | None
 ) -> SignedUpload:
     """A part URL bound to its exact Content-Length (and CRC): S3 refuses any other body."""
     headers = {"Content-Length": str(length)}
     if crc64nvme is not None:
         headers["x-amz-checksum-crc64nvme"] = crc64nvme
-    signed = batch.presign(
-        "PUT",
-        bucket,
-        key,
-        headers=headers,
-        params={"uploadId": upload_id, "partNumber": str(part_number)},  # the client's order
-    )
+    signed = part_urls.sign(part_number, length, crc64nvme)
     return SignedUpload(url=signed.url, headers=headers, expires_at=signed.expires_at)

@@ -1,4 +1,5 @@
-"""Fixtures for the end-to-end tests: a real SigV4-verifying S3 (LocalStack) and a bucket in it."""
+"""Fixtures for the end-to-end tests: moto_server for a test module, a real SigV4-verifying S3
+(LocalStack) and a bucket in it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from localdev.emulator import MotoServer
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from tests.e2e.localstack_server import run_localstack
@@ -27,6 +30,17 @@ else:
 REGION: Final = "eu-west-1"
 ACCESS_KEY = "test"
 SECRET_KEY = "test"  # LocalStack verifies every presigned URL against this secret
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    """A moto_server for the test module. The deployed handler a module loads takes its Lambda
+    environment into this process: the environment is restored afterwards."""
+    saved = dict(os.environ)
+    with MotoServer() as server:
+        yield server
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")

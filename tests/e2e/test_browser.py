@@ -94,33 +94,21 @@ def unlisted_origin() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def stack(page_origin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    saved = dict(os.environ)
+def stack(
+    moto: MotoServer, page_origin: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalStack]:
     variables = {
         "cors_allowed_origins": json.dumps([page_origin]),
         "authorization_type": "COGNITO_USER_POOLS",
         "cognito_user_pool_arns": json.dumps([USER_POOL]),
     }
-    try:
-        with MotoServer() as moto, deployed(moto, tmp_path_factory.mktemp("tf"), variables) as s:
-            yield s
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    with deployed(moto, tmp_path_factory.mktemp("tf"), variables) as deployment:
+        yield deployment
 
 
 @pytest.fixture(scope="module")
-def s3(stack: LocalStack) -> Any:
-    import boto3  # noqa: PLC0415 (after the stack: the deployed handler sets the environment)
-
-    endpoint = stack.function["Environment"]["Variables"].get("AWS_ENDPOINT_URL_S3")
-    return boto3.client(
-        "s3",
-        region_name="us-east-1",
-        endpoint_url=endpoint or os.environ["AWS_ENDPOINT_URL_S3"],
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+def s3(moto: MotoServer, stack: LocalStack) -> Any:
+    return moto.client("s3")
 
 
 @pytest.fixture(scope="module")

@@ -37,15 +37,6 @@ PART = r"partNumber=(\d+)"
 
 
 @pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    saved = dict(os.environ)
-    with MotoServer() as server:
-        yield server
-    os.environ.clear()
-    os.environ.update(saved)
-
-
-@pytest.fixture(scope="module")
 def stack(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     with deployed(moto, tmp_path_factory.mktemp("tf-cli")) as deployment:
         yield deployment

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import secrets
 import threading
@@ -55,15 +54,6 @@ SLOW_DOWN = (
 INTERNAL = (
     b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
 )
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    saved = dict(os.environ)
-    with MotoServer() as server:
-        yield server
-    os.environ.clear()
-    os.environ.update(saved)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 import secrets
 from collections.abc import Callable, Iterator
@@ -139,16 +138,6 @@ def interrupted_upload(gateway: str, data: bytes, parts: int, auth: Auth, **kwar
 def upload(gateway: str, data: bytes, auth: Auth | None = None, **kwargs: Any) -> Any:
     with Uploader(gateway, auth) as uploader:
         return uploader.upload(data, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    saved = dict(os.environ)
-    # The deployed handler is loaded with its Lambda environment: restore ours afterwards.
-    with MotoServer() as server:
-        yield server
-    os.environ.clear()
-    os.environ.update(saved)
 
 
 @pytest.fixture(scope="module")

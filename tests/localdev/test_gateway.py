@@ -747,6 +747,23 @@ def test_serves_http_until_closed(gateway: LocalGateway, fake: FakeLambda) -> No
         urllib.request.urlopen(f"{url}/v1/import", timeout=5)
 
 
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "PURGE"])
+def test_http_methods_no_route_defines_get_the_gateway_response(
+    gateway: LocalGateway, fake: FakeLambda, method: str
+) -> None:
+    with gateway:
+        gateway.serve()
+        request = urllib.request.Request(f"{gateway.invoke_url}/import", method=method)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 403
+    assert refused.value.headers["Content-Type"] == "application/json"
+    assert json.loads(refused.value.read()) == {
+        "error": {"code": "MissingAuthentication", "message": "Missing Authentication Token"}
+    }
+    assert fake.calls == []
+
+
 def test_http_body_over_the_limit_is_refused(gateway: LocalGateway, fake: FakeLambda) -> None:
     with gateway:
         gateway.serve()

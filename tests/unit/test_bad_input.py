@@ -63,6 +63,19 @@ BODY_CASES = [
     pytest.param(request_body(bucket="other"), 400, "UnknownField", id="unknown-field-bucket"),
     pytest.param(request_body(acl="public-read"), 400, "UnknownField", id="unknown-field-acl"),
     pytest.param(request_body(Size=2), 400, "UnknownField", id="unknown-field-case"),
+    pytest.param('{"size": 31, "size": 1}', 400, "DuplicateField", id="duplicate-size"),
+    pytest.param(
+        '{"size": 31, "content_type": "image/png", "content_type": "text/csv"}',
+        400,
+        "DuplicateField",
+        id="duplicate-content-type",
+    ),
+    pytest.param(
+        '{"size": 31, "metadata": {"source": "crm", "source": "x\\r\\ny"}}',
+        400,
+        "DuplicateField",
+        id="duplicate-nested-name",
+    ),
     # size
     pytest.param(request_body(omit=["size"]), 400, "MissingSize", id="size-missing"),
     pytest.param(request_body(size=None), 400, "MissingSize", id="size-null"),
