@@ -157,6 +157,13 @@ bench-signer: $(VENV)/.installed $(PACKAGE) ## The signer zip against the classi
 bench-client: $(VENV)/.installed $(PACKAGE) ## The signed-import CLI against boto3's upload_file: throughput, memory, scaling (build/bench-client.md)
 	$(PY) benchmarks/bench_client.py $(BENCH_CLIENT_FLAGS)
 
+# Options of the load run, e.g. LOAD_FLAGS="--consumers 100 --imports 50".
+LOAD_FLAGS ?=
+
+.PHONY: load
+load: $(VENV)/.installed $(PACKAGE) ## Load on the local stack: 50 consumers x 20 imports, throughput and p50/p99 per route, zero errors expected (build/load.md)
+	PYTHONPATH=tools $(PY) -m localdev.load $(LOAD_FLAGS)
+
 .PHONY: demo
 demo: $(VENV)/.installed $(PACKAGE) ## Apply the module on a local emulator, upload a file, verify, destroy
 	PYTHONPATH=tools $(PY) -m localdev.demo

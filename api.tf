@@ -84,6 +84,7 @@ locals {
     "415" = "Content type not allowed, or a request body that is not JSON"
     "429" = "Throttled"
     "500" = "Internal error"
+    "503" = "S3 unavailable or slow: nothing to fix, retry after Retry-After seconds"
   }
 
   openapi_document = templatefile("${path.module}/templates/openapi.json.tftpl", {

@@ -30,7 +30,7 @@ locals {
       success_status      = "201"
       success_description = "Import started"
       response_model      = "ImportResponse"
-      error_statuses      = ["400", "403", "413", "415", "429", "500"]
+      error_statuses      = ["400", "403", "413", "415", "429", "500", "503"]
     }
     "GET /import/{import_id}" = {
       operation_id        = "getImport"
@@ -39,7 +39,7 @@ locals {
       success_status      = "200"
       success_description = "Import status"
       response_model      = "ImportStatus"
-      error_statuses      = ["403", "404", "429", "500"]
+      error_statuses      = ["403", "404", "429", "500", "503"]
     }
     "DELETE /import/{import_id}" = {
       operation_id        = "abortImport"
@@ -48,7 +48,7 @@ locals {
       success_status      = "204"
       success_description = "Import aborted"
       response_model      = null
-      error_statuses      = ["403", "404", "409", "429", "500"]
+      error_statuses      = ["403", "404", "409", "429", "500", "503"]
     }
     "POST /import/{import_id}/parts" = {
       operation_id        = "signParts"
@@ -57,7 +57,7 @@ locals {
       success_status      = "200"
       success_description = "Parts signed"
       response_model      = "SignPartsResponse"
-      error_statuses      = ["400", "403", "404", "409", "413", "415", "429", "500"]
+      error_statuses      = ["400", "403", "404", "409", "413", "415", "429", "500", "503"]
     }
     "GET /import/{import_id}/parts" = {
       operation_id        = "listParts"
@@ -66,7 +66,7 @@ locals {
       success_status      = "200"
       success_description = "Parts uploaded so far"
       response_model      = "ListPartsResponse"
-      error_statuses      = ["403", "404", "409", "429", "500"]
+      error_statuses      = ["403", "404", "409", "429", "500", "503"]
     }
     "POST /import/{import_id}/complete" = {
       operation_id        = "completeImport"
@@ -75,7 +75,7 @@ locals {
       success_status      = "200"
       success_description = "Import complete"
       response_model      = "CompleteResponse"
-      error_statuses      = ["400", "403", "404", "409", "413", "415", "429", "500"]
+      error_statuses      = ["400", "403", "404", "409", "413", "415", "429", "500", "503"]
     }
   }
 

@@ -12,6 +12,8 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from botocore.exceptions import ClientError as BotoClientError
+
 from .completion import complete
 from .config import load_settings
 from .cors import cors_headers
@@ -20,9 +22,9 @@ from .errors import ClientError
 from .identity import caller_partition
 from .multipart import abort, sign_more_parts
 from .presign import Presigner
-from .responses import client_error, internal_error, json_response
+from .responses import client_error, internal_error, json_response, service_unavailable
 from .routing import Call
-from .s3_client import LazyS3Client, require_multipart_api
+from .s3_client import LazyS3Client, require_multipart_api, s3_unavailable
 from .status import import_status, list_parts
 
 if TYPE_CHECKING:
@@ -81,12 +83,21 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except ClientError as err:
         response = client_error(err)
         log.update(outcome="rejected", error_code=err.code)
-    except Exception:
-        # The traceback goes to the log; the client gets no detail and no URL.
-        LOGGER.exception("request failed", extra={"request_id": request_id})
-        response = internal_error(request_id)
-        log["outcome"] = "error"
+    except Exception as err:
+        if s3_unavailable(err):
+            # S3's condition, not a bug: a 503 the caller retries, and a warning without a
+            # traceback (the error's class and S3's code say what happened).
+            response = service_unavailable(request_id)
+            log.update(outcome="unavailable", s3_error=type(err).__name__)
+            if isinstance(err, BotoClientError):
+                log["s3_error_code"] = err.response.get("Error", {}).get("Code")
+        else:
+            # The traceback goes to the log; the client gets no detail and no URL.
+            LOGGER.exception("request failed", extra={"request_id": request_id})
+            response = internal_error(request_id)
+            log["outcome"] = "error"
     response["headers"].update(cors_headers(event, SETTINGS.cors_allowed_origins))
     log["status"] = response["statusCode"]
-    LOGGER.info("import request", extra=log)
+    level = logging.WARNING if log["outcome"] == "unavailable" else logging.INFO
+    LOGGER.log(level, "import request", extra=log)
     return response

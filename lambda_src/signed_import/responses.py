@@ -50,3 +50,22 @@ def client_error(err: ClientError) -> dict[str, Any]:
 def internal_error(request_id: str) -> dict[str, Any]:
     message = f"the request could not be completed; quote request id {request_id or 'unknown'}"
     return json_response(500, error_body("InternalError", message))
+
+
+# Seconds a caller should wait before asking again when S3 is unavailable or throttling.
+RETRY_AFTER_SECONDS = 1
+
+
+def service_unavailable(request_id: str) -> dict[str, Any]:
+    """S3 did not answer in time, or asked to slow down: the caller may simply ask again.
+    Whatever S3 did with a call it did not answer (a multipart upload created, a completion
+    assembled) is found again by the retry, or left to the bucket's lifecycle rule."""
+    message = (
+        "S3 is unavailable or slow; nothing is lost: try again in "
+        f"{RETRY_AFTER_SECONDS} s (request id {request_id or 'unknown'})"
+    )
+    return json_response(
+        503,
+        error_body("ServiceUnavailable", message),
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )

@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -614,6 +615,77 @@ def test_slow_lambda_times_out_at_the_integration_timeout() -> None:
     response = post_import(gateway)
 
     assert_gateway_error(response, 504, "Timeout", "Endpoint request timed out")
+
+
+def test_the_timeout_is_answered_at_its_deadline_while_the_lambda_runs_on() -> None:
+    finished = threading.Event()
+
+    def hanging(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        time.sleep(1.5)
+        finished.set()
+        return CREATED
+
+    gateway = LocalGateway(build_document(timeout_ms=100), STAGE, hanging)
+
+    started = time.monotonic()
+    response = post_import(gateway)
+
+    assert time.monotonic() - started < 1.0
+    assert_gateway_error(response, 504, "Timeout", "Endpoint request timed out")
+    assert not finished.is_set()  # API Gateway does not wait for the function to end
+    assert finished.wait(5)
+
+
+def test_a_function_timeout_before_the_integration_timeout_is_a_502(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    contexts: list[Any] = []
+
+    def slow(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        contexts.append(context)
+        time.sleep(0.5)
+        return CREATED
+
+    gateway = LocalGateway(build_document(), STAGE, slow, function_timeout_ms=100)
+    caplog.set_level(logging.ERROR, logger="localdev.gateway")
+
+    started = time.monotonic()
+    response = post_import(gateway)
+
+    assert time.monotonic() - started < 0.4
+    # Lambda stops the function ("Task timed out"); API Gateway answers as for any failure.
+    assert_gateway_error(response, 502, "InternalError", "Internal server error")
+    assert "Task timed out after 0.10 seconds" in caplog.text
+    assert 0 <= contexts[0].get_remaining_time_in_millis() <= 100
+
+
+def test_a_burst_of_connections_is_answered(fake: FakeLambda) -> None:
+    """Fifty consumers connecting at once all get their answer (socketserver's default
+    backlog of 5 reset some of them)."""
+    statuses: list[int | str] = []
+
+    def call(url: str) -> None:
+        request = urllib.request.Request(
+            f"{url}/v1/import",
+            data=json.dumps(VALID_BODY).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                statuses.append(response.status)
+        except OSError as err:
+            statuses.append(type(err).__name__)
+
+    with LocalGateway(build_document(), STAGE, fake) as gateway:
+        gateway.serve()
+        threads = [threading.Thread(target=call, args=(gateway.url,)) for _ in range(150)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert statuses == [201] * 150
 
 
 def test_access_log_has_one_line_per_request(

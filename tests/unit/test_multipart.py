@@ -726,17 +726,18 @@ def test_a_completion_already_in_progress_is_a_retryable_409(
 def test_an_unforeseen_s3_error_is_an_opaque_500(
     mp: Signer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Anything S3 refuses that the signer did not foresee is a logged 500, never a leak."""
+    """Anything S3 refuses that the signer did not foresee is a logged 500, never a leak (S3
+    unavailable or throttling is a 503: test_s3_unavailable.py)."""
     created, _data, listed = _started(mp)
 
     def broken(**params: Any) -> None:
-        raise _s3_error("InternalError", 500)
+        raise _s3_error("AccessDenied", 403)  # e.g. a KMS key the role may not use
 
     monkeypatch.setattr(mp.module.S3, "complete_multipart_upload", broken)
     response = mp.route("POST", COMPLETE, created.body["import_id"], {"parts": listed})
 
     assert (response.status, response.error_code) == (500, "InternalError")
-    assert "InternalError" not in response.body["error"]["message"]
+    assert "AccessDenied" not in response.body["error"]["message"]
 
 
 def test_an_abort_racing_another_is_answered_from_s3s_state(

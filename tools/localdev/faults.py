@@ -1,10 +1,15 @@
-"""A forward HTTP proxy on 127.0.0.1 that injects faults, for testing how a client copes.
+"""An HTTP proxy on 127.0.0.1 that injects faults, for testing how a client copes.
 
 Point a client at it with HTTP_PROXY (httpx and most HTTP clients honour it): requests pass
 through to their real destination (the local gateway, the S3 emulator) unchanged, except those
 a rule matches, which get the rule's answer instead — a status with headers and a body (a 503,
 a 429 with Retry-After, S3's 403 for an expired URL), a dropped connection, or a delay before
 the request is passed on. Every request is recorded, with its body when it is small.
+
+With an `upstream`, it is also a reverse proxy: a request for a path (not a full URL) goes to
+the upstream, so that a service's endpoint can be pointed at it (the signer's S3 endpoint, and
+with it the URLs it signs). `down()` makes it unreachable like a dead service — the port refuses
+connections and open connections are cut at their next request — until `up()`.
 
 Plain http only (the local stack has no TLS); nothing listens beyond the loopback interface.
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import sys
 import threading
 import time
 import urllib.parse
@@ -76,18 +82,22 @@ class Seen:
 
 
 class FaultProxy:
-    def __init__(self) -> None:
+    def __init__(self, upstream: str | None = None) -> None:
+        """`upstream` (http://host:port): where requests for a path go (reverse proxy)."""
+        self.upstream = upstream.rstrip("/") if upstream else None
         self.rules: list[Rule] = []
         self.seen: list[Seen] = []
         self.lock = threading.Lock()
+        self.available = True
+        self._port = 0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the proxy is not running")
-        return f"http://{LOOPBACK}:{self._server.server_address[1]}"
+        if not self._port:
+            raise RuntimeError("the proxy has not been started")
+        return f"http://{LOOPBACK}:{self._port}"
 
     def add(self, rule: Rule) -> Rule:
         with self.lock:
@@ -116,9 +126,12 @@ class FaultProxy:
             self.seen.append(seen)
 
     def start(self) -> FaultProxy:
-        self._server = _Server((LOOPBACK, 0), self)
+        """Listen (again: on the same port once it has one)."""
+        self._server = _Server((LOOPBACK, self._port), self)
+        self._port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+        self.available = True
         return self
 
     def stop(self) -> None:
@@ -126,6 +139,15 @@ class FaultProxy:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def down(self) -> None:
+        """Unreachable: connections are refused, and open ones closed at their next request."""
+        self.available = False
+        self.stop()
+
+    def up(self) -> None:
+        """Reachable again, on the same port."""
+        self.start()
 
     @contextmanager
     def running(self) -> Iterator[FaultProxy]:
@@ -138,10 +160,16 @@ class FaultProxy:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # not socketserver's 5: a burst of connections is no fault
 
     def __init__(self, address: tuple[str, int], proxy: FaultProxy) -> None:
         super().__init__(address, _Handler)
         self.proxy = proxy
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet about clients that went away (one that gave up on a delayed answer)."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -150,14 +178,20 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 60
 
     def _dispatch(self) -> None:
+        proxy = self.server.proxy
+        if not proxy.available:  # down: a keep-alive connection from before is cut too
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
         url = self.path
+        if url.startswith("/") and proxy.upstream is not None:
+            url = proxy.upstream + url
         target = urllib.parse.urlsplit(url)
         if target.scheme != "http" or not target.hostname:
             self.send_error(400, "absolute http:// URLs only (use this as HTTP_PROXY)")
             return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        proxy = self.server.proxy
         rule = proxy._match(self.command, url, body)
         recorded = body if len(body) <= RECORDED_BODY_LIMIT else None
         if rule is not None and rule.drop:

@@ -103,8 +103,8 @@ class LocalResponse:
 
 @dataclass(frozen=True)
 class LambdaContext:
-    """The parts of Lambda's context object handlers read. The deadline is the integration
-    timeout: API Gateway gives up then, whatever the function's own timeout."""
+    """The parts of Lambda's context object handlers read. The deadline is the function's own
+    timeout when the gateway knows it, else the integration timeout."""
 
     aws_request_id: str
     function_name: str
@@ -432,11 +432,16 @@ class LocalGateway:
         invoke: Invoke,
         *,
         function_name: str = "signed-import",
+        function_timeout_ms: int | None = None,
     ) -> None:
+        """`function_timeout_ms`: the function's own timeout (its configuration's Timeout),
+        after which Lambda stops an invocation and API Gateway answers 502; None leaves only
+        the integration timeout of each operation (504)."""
         if not re.fullmatch(r"[A-Za-z0-9_-]+", stage):
             raise ValueError(f"invalid stage name {stage!r}")
         self.stage = stage
         self.function_name = function_name
+        self.function_timeout_ms = function_timeout_ms
         self._invoke = invoke
         self._gateway_responses: Mapping[str, Any] = document.get(
             "x-amazon-apigateway-gateway-responses", {}
@@ -699,24 +704,31 @@ class LocalGateway:
         self, operation: _Operation, event: dict[str, Any], request: _Request
     ) -> LocalResponse:
         started = time.monotonic()
+        function_ms = self.function_timeout_ms
         context = LambdaContext(
             aws_request_id=str(uuid.uuid4()),
             function_name=self.function_name,
             invoked_function_arn=f"arn:aws:lambda:local:{ACCOUNT_ID}:function:{self.function_name}",
-            deadline=started + operation.timeout_ms / 1000,
+            deadline=started + (function_ms or operation.timeout_ms) / 1000,
         )
-        payload: object = None
-        failed = False
-        try:
-            # Lambda hands API Gateway JSON: a result that cannot be serialised never arrives.
-            payload = json.loads(json.dumps(self._invoke(event, context)))
-        except Exception:
-            LOGGER.exception("request %s: Lambda invocation failed", request.request_id)
-            failed = True
-        if (time.monotonic() - started) * 1000 > operation.timeout_ms:
+        invocation = _Invocation(self._invoke, event, context, request.request_id)
+        # API Gateway answers at its integration timeout, and Lambda stops the function at its
+        # own, whichever comes first, however long the handler would still run. Here the
+        # handler cannot be stopped: it runs on in its thread, its answer discarded.
+        waited_ms = min(operation.timeout_ms, function_ms or operation.timeout_ms)
+        finished = invocation.wait(waited_ms / 1000)
+        if not finished or (time.monotonic() - started) * 1000 > waited_ms:
+            if function_ms is not None and function_ms < operation.timeout_ms:
+                LOGGER.error(
+                    "request %s: Task timed out after %.2f seconds",
+                    request.request_id,
+                    function_ms / 1000,
+                )
+                return self._gateway_response("DEFAULT_5XX", "Internal server error", request)
             return self._gateway_response(
                 "INTEGRATION_TIMEOUT", "Endpoint request timed out", request
             )
+        payload, failed = invocation.payload, invocation.failed
         if not failed:
             # Binary responses are decoded only for clients that accept a binary media type.
             accept = _media_type(request.header("accept"))
@@ -774,7 +786,41 @@ class LocalGateway:
         return LocalResponse(status, tuple(headers), body.encode())
 
 
+class _Invocation:
+    """One Lambda invocation on its own thread, so that the gateway can stop waiting for it."""
+
+    def __init__(
+        self, invoke: Invoke, event: dict[str, Any], context: Any, request_id: str
+    ) -> None:
+        self.payload: object = None
+        self.failed = False
+        self._invoke = invoke
+        self._event = event
+        self._context = context
+        self._request_id = request_id
+        self._done = threading.Event()
+        threading.Thread(target=self._run, name="local-lambda", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            # Lambda hands API Gateway JSON: a result that cannot be serialised never arrives.
+            self.payload = json.loads(json.dumps(self._invoke(self._event, self._context)))
+        except Exception:
+            LOGGER.exception("request %s: Lambda invocation failed", self._request_id)
+            self.failed = True
+        finally:
+            self._done.set()
+
+    def wait(self, seconds: float) -> bool:
+        """True when the invocation finished within `seconds`."""
+        return self._done.wait(seconds)
+
+
 class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog (5) resets connections beyond the fifth that
+    # arrives at once: concurrent consumers would see errors API Gateway never gives.
+    request_queue_size = 128
+
     def __init__(self, address: tuple[str, int], gateway: LocalGateway) -> None:
         super().__init__(address, _Handler)
         self.gateway = gateway

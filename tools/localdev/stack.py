@@ -60,7 +60,11 @@ def deployed(
         handler = load_deployed_handler(configuration, PACKAGE, moto.client_env())
         document = json.loads(outputs["openapi_document"])
         with LocalGateway(
-            document, outputs["stage_name"], handler, function_name=configuration["FunctionName"]
+            document,
+            outputs["stage_name"],
+            handler,
+            function_name=configuration["FunctionName"],
+            function_timeout_ms=int(configuration["Timeout"]) * 1000,
         ) as gateway:
             gateway.serve(LOOPBACK, 0)
             yield LocalStack(terraform, outputs, configuration, gateway)
