@@ -88,7 +88,7 @@ lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed validate ## fmt check, valid
 
 .PHONY: test-python
 test-python: $(VENV)/.installed ## pytest: signer, docs, local gateway and client unit tests
-	$(VENV)/bin/pytest tests/unit tests/docs tests/localdev client/tests
+	$(VENV)/bin/pytest tests/unit tests/docs tests/repo tests/localdev client/tests
 
 .PHONY: test-terraform
 test-terraform: init ## terraform test with a mocked AWS provider (offline)

@@ -171,20 +171,3 @@ class Ledger:
         with self.lock, open(self.path, "w", encoding="utf-8") as ledger:
             json.dump(sorted(self.statuses.values()), ledger)
 
-
-@schemathesis.check
-def debug_log(ctx: Any, response: Any, case: Any) -> None:
-    with open("/tmp/adv/debug.log", "a") as f:
-        f.write(
-            json.dumps(
-                [
-                    case.method,
-                    case.formatted_path,
-                    case.body if not isinstance(case.body, bytes) else "bytes",
-                    response.status_code,
-                    response.content[:150].decode("utf-8", "replace"),
-                ],
-                default=str,
-            )
-            + "\n"
-        )
