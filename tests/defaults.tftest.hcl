@@ -368,10 +368,10 @@ run "openapi_body" {
     condition = (
       jsondecode(output.openapi_document).components.schemas.ImportRequest.required == ["size"] &&
       jsondecode(output.openapi_document).components.schemas.ImportRequest.additionalProperties == false &&
-      jsondecode(output.openapi_document).components.schemas.ImportRequest.properties.size.minimum == 1 &&
+      jsondecode(output.openapi_document).components.schemas.ImportRequest.properties.size.minimum == 0 &&
       !can(jsondecode(output.openapi_document).components.schemas.ImportRequest.properties.size.maximum)
     )
-    error_message = "The model must require a positive size and refuse unknown fields, but leave the upper bound to the signer (413, not the validator's 400)."
+    error_message = "The model must require a size of 0 or more (an empty file is a real file) and refuse unknown fields, but leave the upper bound to the signer (413, not the validator's 400)."
   }
 
   assert {

@@ -118,13 +118,16 @@ def _completed(call: Call, found: Target) -> tuple[int, dict[str, Any]] | None:
     stored = stored_object(call.s3, call.settings.bucket, found.key)
     if stored is None:
         return None
-    return 200, {
+    body: dict[str, Any] = {
         "import_id": found.import_id,
         "key": found.key,
         "status": "complete",
         "size": stored.size,
         "etag": stored.etag,
     }
+    if stored.crc64nvme is not None:
+        body["checksum_crc64nvme"] = stored.crc64nvme
+    return 200, body
 
 
 def complete(call: Call) -> tuple[int, dict[str, Any]]:
@@ -170,13 +173,18 @@ def complete(call: Call) -> tuple[int, dict[str, Any]]:
     except BotoClientError as err:
         return _refused(call, found, err)
     call.log["part_count"] = plan.part_count
-    return 200, {
+    body: dict[str, Any] = {
         "import_id": found.import_id,
         "key": found.key,
         "status": "complete",
         "size": plan.size,
         "etag": answer["ETag"],
     }
+    # The CRC S3 computed over the assembled object, when it reports one: what lets a client
+    # say "verified by S3" rather than "declared".
+    if answer.get("ChecksumCRC64NVME"):
+        body["checksum_crc64nvme"] = answer["ChecksumCRC64NVME"]
+    return 200, body
 
 
 def _refused(call: Call, found: Target, err: BotoClientError) -> tuple[int, dict[str, Any]]:

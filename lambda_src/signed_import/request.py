@@ -67,8 +67,8 @@ def _size(body: dict[str, Any], settings: Settings) -> int:
         raise ClientError(400, "MissingSize", "size (the exact byte count) is required")
     if not whole_number(size):
         raise ClientError(400, "InvalidSize", "size must be a whole number of bytes")
-    if size < 1:
-        raise ClientError(400, "InvalidSize", "size must be at least 1")
+    if size < 0:
+        raise ClientError(400, "InvalidSize", "size must be 0 (an empty file) or more")
     if size > settings.max_upload_bytes:
         raise ClientError(
             413, "SizeTooLarge", f"size must not exceed {settings.max_upload_bytes} bytes"
@@ -83,6 +83,13 @@ def _multipart(body: dict[str, Any], size: int, settings: Settings) -> bool:
     requested = body.get("multipart")
     if "multipart" in body and not isinstance(requested, bool):
         raise ClientError(400, "InvalidMultipart", "multipart must be true or false")
+    if requested and size == 0:
+        # A plan for no bytes has no parts, and S3 completes an upload from one part or more.
+        raise ClientError(
+            400,
+            "EmptyMultipart",
+            "an empty file (size 0) is imported in one PUT: omit multipart or set it to false",
+        )
     if requested and not settings.multipart_enabled:
         raise ClientError(400, "MultipartDisabled", "this API signs single PUTs only")
     if isinstance(requested, bool):

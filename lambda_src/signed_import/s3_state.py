@@ -22,6 +22,7 @@ class StoredObject:
     etag: str
     content_type: str
     last_modified: datetime
+    crc64nvme: str | None  # the whole object's, as S3 computed it (None if it reports none)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ def stored_object(s3: S3Client, bucket: str, key: str) -> StoredObject | None:
     if not any(entry.get("Key") == key for entry in listed.get("Contents", [])):
         return None
     try:
-        head = s3.head_object(Bucket=bucket, Key=key)
+        # ChecksumMode: S3 reports the checksum it stored (needs kms:Decrypt with SSE-KMS).
+        head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     except BotoClientError as err:
         if _status(err) == 404:  # deleted between the two calls
             return None
@@ -53,6 +55,7 @@ def stored_object(s3: S3Client, bucket: str, key: str) -> StoredObject | None:
         etag=head["ETag"],
         content_type=head.get("ContentType", ""),
         last_modified=head["LastModified"],
+        crc64nvme=head.get("ChecksumCRC64NVME") or None,
     )
 
 

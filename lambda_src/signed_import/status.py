@@ -27,7 +27,7 @@ def import_status(call: Call) -> tuple[int, dict[str, Any]]:
     }
     stored = stored_object(call.s3, call.settings.bucket, found.key)
     if stored is not None:
-        return 200, {
+        complete = {
             **base,
             "status": "complete",
             "size": stored.size,
@@ -35,6 +35,9 @@ def import_status(call: Call) -> tuple[int, dict[str, Any]]:
             "etag": stored.etag,
             "last_modified": iso8601(stored.last_modified),
         }
+        if stored.crc64nvme is not None:
+            complete["checksum_crc64nvme"] = stored.crc64nvme
+        return 200, complete
     if not found.decoded.multipart:
         # Nothing stored: pending while its URL may still be used, unknown afterwards.
         expires_at, now = found.decoded.expires_at, time.time()

@@ -170,4 +170,3 @@ class Ledger:
     def after_run(self, ctx: schemathesis.CheckContext) -> None:
         with self.lock, open(self.path, "w", encoding="utf-8") as ledger:
             json.dump(sorted(self.statuses.values()), ledger)
-

@@ -251,6 +251,7 @@ class Response:
     status: int
     body: str
     sent_headers: dict[str, str]
+    received_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def error(self) -> tuple[str, str]:
@@ -292,7 +293,9 @@ def put(attempt: Attempt) -> Response:
             sender = threading.Thread(target=_send_quietly, args=(connection, attempt.body))
             sender.start()
         with connection.getresponse() as response:
-            return Response(response.status, response.read().decode(errors="replace"), headers)
+            text = response.read().decode(errors="replace")
+            received = {name.lower(): value for name, value in response.getheaders()}
+            return Response(response.status, text, headers, received)
     finally:
         connection.close()
         if sender is not None:
@@ -368,6 +371,31 @@ def test_declared_upload_is_stored_exactly(
     assert stored["ContentLength"] == len(DATA)
     assert stored["Metadata"] == {**METADATA, "filename": FILENAME_METADATA}
     assert stored["ChecksumSHA256"] == sha256_b64(DATA)
+
+
+def test_an_empty_file_is_stored_and_only_an_empty_body_is_accepted(
+    signer: Signer, localstack_s3: S3Client, localstack_bucket: str
+) -> None:
+    empty_crc = crc64nvme_b64(b"")
+    issued = issue(
+        signer, {"size": 0, "checksum_algorithm": "CRC64NVME", "checksum_crc64nvme": empty_crc}
+    )
+    assert issued.headers["Content-Length"] == "0"
+
+    refused = put(Attempt(issued.url, {**issued.headers, "Content-Length": "1"}, b"x"))
+    assert refused.status == 403, refused.body  # the signed length is 0: SignatureDoesNotMatch
+    assert_absent(localstack_s3, localstack_bucket, issued.key)
+
+    response = put(Attempt(issued.url, issued.headers, b""))
+    assert response.status == 200, response.body
+    assert response.received_headers.get("x-amz-checksum-crc64nvme") == empty_crc
+
+    stored = localstack_s3.get_object(
+        Bucket=localstack_bucket, Key=issued.key, ChecksumMode="ENABLED"
+    )
+    assert stored["Body"].read() == b""
+    assert stored["ContentLength"] == 0
+    assert stored["ChecksumCRC64NVME"] == empty_crc
 
 
 def test_minimal_request_stores_octet_stream(
@@ -799,12 +827,18 @@ def test_wrong_whole_object_crc_is_refused_and_the_upload_stays_completable(
     assert status == 200, completed
     assert completed["status"] == "complete"
     assert completed["size"] == len(BIG)
+    # The CRC S3 computed over the assembled object, passed on: what "verified by S3" rests on.
+    assert completed["checksum_crc64nvme"] == crc64nvme_b64(BIG)
     stored = localstack_s3.get_object(
         Bucket=localstack_bucket, Key=upload.key, ChecksumMode="ENABLED"
     )
     assert stored["Body"].read() == BIG
     assert stored["ChecksumCRC64NVME"] == crc64nvme_b64(BIG)
     assert stored.get("ChecksumType") == "FULL_OBJECT"
+    # Asked again (a client that lost the answer) and the status: the same CRC, from HeadObject.
+    assert upload.complete(etags, crc64nvme_b64(BIG)) == (200, completed)
+    status, state = call(signer, api_event("GET", "/import/{import_id}", upload.import_id))
+    assert (status, state["checksum_crc64nvme"]) == (200, crc64nvme_b64(BIG)), state
 
 
 def test_completion_without_any_whole_object_crc_is_refused(signer: Signer) -> None:

@@ -438,7 +438,7 @@ def test_unroutable_requests_get_missing_authentication_token(
     "body",
     [
         pytest.param({}, id="missing-size"),
-        pytest.param({"size": 0}, id="size-zero"),
+        pytest.param({"size": -1}, id="size-negative"),
         pytest.param({"size": "31"}, id="size-as-string"),
         pytest.param({"size": 31.5}, id="size-fraction"),
         pytest.param({"size": 31, "bucket": "other"}, id="unknown-field"),
@@ -460,7 +460,7 @@ def test_request_validator_refuses_bodies_off_the_schema(
 
 
 def test_validator_applies_without_content_type(gateway: LocalGateway, fake: FakeLambda) -> None:
-    response = gateway.handle("POST", "/v1/import", body=b'{"size": 0}')
+    response = gateway.handle("POST", "/v1/import", body=b'{"size": -1}')
 
     assert response.status == 400
     assert fake.calls == []

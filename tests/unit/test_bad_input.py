@@ -79,7 +79,9 @@ BODY_CASES = [
     # size
     pytest.param(request_body(omit=["size"]), 400, "MissingSize", id="size-missing"),
     pytest.param(request_body(size=None), 400, "MissingSize", id="size-null"),
-    pytest.param(request_body(size=0), 400, "InvalidSize", id="size-zero"),
+    pytest.param(
+        request_body(size=0, multipart=True), 400, "EmptyMultipart", id="size-zero-multipart"
+    ),
     pytest.param(request_body(size=-1), 400, "InvalidSize", id="size-negative"),
     pytest.param(request_body(size=MAX_UPLOAD_BYTES + 1), 413, "SizeTooLarge", id="size-limit+1"),
     pytest.param(request_body(size=5 * 1024**3 + 1), 413, "SizeTooLarge", id="size-over-5gib"),

@@ -133,6 +133,27 @@ def test_size_at_the_limit_is_accepted(signer: Signer) -> None:
     assert response.upload_headers["Content-Length"] == str(MAX_UPLOAD_BYTES)
 
 
+def test_an_empty_file_is_imported_in_one_put(signer: Signer) -> None:
+    empty_crc64nvme = "AAAAAAAAAAA="  # CRC-64/NVME of no bytes: 0
+    response = signer.invoke(
+        {"size": 0, "checksum_algorithm": "CRC64NVME", "checksum_crc64nvme": empty_crc64nvme}
+    )
+
+    assert response.status == 201
+    assert response.body["upload"]["method"] == "PUT"
+    assert response.upload_headers == {
+        "Content-Type": "application/octet-stream",
+        "Content-Length": "0",
+        "If-None-Match": "*",
+        "x-amz-checksum-crc64nvme": empty_crc64nvme,
+    }
+    assert put(response, b"").status_code == 200
+    stored = signer.s3.get_object(Bucket=BUCKET, Key=response.body["key"])
+    assert stored["Body"].read() == b""
+    status = signer.route("GET", "/import/{import_id}", response.body["import_id"])
+    assert (status.status, status.body["status"], status.body["size"]) == (200, "complete", 0)
+
+
 @pytest.mark.parametrize(
     "headers",
     [

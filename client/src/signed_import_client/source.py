@@ -71,9 +71,6 @@ class FileSource(Source):
         self.identity = FileIdentity.of(info)
         self.size = info.st_size
         self.name = self.path.name
-        if self.size < 1:
-            os.close(self._fd)
-            raise ConfigurationError(f"{self.path} is empty: an import holds at least 1 byte")
 
     def chunks(self, offset: int, length: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         end = offset + length
@@ -104,8 +101,6 @@ class BytesSource(Source):
         self._data = memoryview(data).cast("B")
         self.size = len(self._data)
         self.name = name
-        if self.size < 1:
-            raise ConfigurationError("nothing to upload: an import holds at least 1 byte")
 
     def chunks(self, offset: int, length: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         for start in range(offset, offset + length, chunk_size):
@@ -119,8 +114,8 @@ class StreamSource(Source):
     seekable = False
 
     def __init__(self, stream: BinaryIO, size: int, name: str | None = None) -> None:
-        if size < 1:
-            raise ConfigurationError("--size must be at least 1 byte")
+        if size < 0:
+            raise ConfigurationError("--size must be 0 or more bytes")
         self._stream = stream
         self.size = size
         self.name = name
