@@ -189,6 +189,22 @@ def test_small_file_is_one_put_with_its_type_guessed(moto: MotoServer, cli: Cli)
     assert obj["Metadata"] == {"filename": "orders.csv", "source": "crm"}
     # Progress went to stderr, the result alone to stdout.
     assert "in one PUT" in run.stderr
+    # moto stores the declared CRC but neither checks nor reports one back: not "verified".
+    assert result["checksum_verified"] is False
+
+
+def test_an_empty_file_is_imported(moto: MotoServer, cli: Cli) -> None:
+    (cli.home / "_SUCCESS").write_bytes(b"")
+
+    run = cli.run("upload", "_SUCCESS")
+
+    assert run.code == 0, run.stderr
+    assert "size        0 B (0 bytes)" in run.stdout
+    key = re.search(r"^complete: (\S+)$", run.stdout, re.MULTILINE)
+    assert key, run.stdout
+    obj = stored(moto, {"key": key.group(1)})
+    assert (obj["Data"], obj["ContentLength"]) == (b"", 0)
+    assert obj["Metadata"] == {"filename": "_SUCCESS"}
 
 
 def test_large_file_is_multipart_in_parallel_and_verified(moto: MotoServer, cli: Cli) -> None:
@@ -221,7 +237,8 @@ def test_human_output_and_part_size(moto: MotoServer, cli: Cli) -> None:
     assert run.code == 0, run.stderr
     assert re.search(r"^complete: imports/\S+$", run.stdout, re.MULTILINE), run.stdout
     assert "multipart, 4 parts of 5.0 MiB" in run.stdout
-    assert "(verified by S3)" in run.stdout
+    # moto answers CompleteMultipartUpload without the CRC it would have computed.
+    assert "(declared; S3 reported none back)" in run.stdout
     assert "17.0 MiB of 17.0 MiB (100%), 4/4 parts" in run.stderr  # the plain progress lines
 
 

@@ -12,8 +12,10 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    SpinnerColumn,
     TaskID,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
@@ -43,6 +45,11 @@ def describe_start(event: Progress) -> str:
     return text
 
 
+def describe_completing(event: Progress) -> str:
+    """After the last part: S3 assembles the object, which takes a while for large files."""
+    return f"all {event.part_count} parts stored; S3 is assembling {human_size(event.total)}"
+
+
 class LineProgress:
     """For logs and pipes: the start, then a line every `interval` seconds, then the end."""
 
@@ -61,6 +68,12 @@ class LineProgress:
             self._first_done = event.done
             self._finished = False
             self._print(describe_start(event))
+            return
+        if event.event == "completing":
+            if not self._finished:  # every part was already stored (a resume)
+                self._finished = True
+                self._print(self._line(event, now))
+            self._print(f"  {describe_completing(event)}…")
             return
         complete = event.done >= event.total and event.parts_done >= event.part_count
         if complete and not self._finished:
@@ -105,6 +118,16 @@ class BarProgress:
             transient=False,
         )
         self._task: TaskID | None = None
+        # After the last part, while S3 assembles: a spinner with the time it has taken so far,
+        # rather than a full bar whose ETA says 0:00:00.
+        self._assembling = RichProgress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self._assembling_task: TaskID | None = None
 
     def __call__(self, event: Progress) -> None:
         parts = f"{event.parts_done}/{event.part_count} parts" if event.part_count > 1 else ""
@@ -116,10 +139,24 @@ class BarProgress:
                     "upload", total=event.total, completed=event.done, parts=parts
                 )
             return
+        if event.event == "completing":
+            self._stop_bar()
+            if self._assembling_task is None:
+                self._assembling.start()
+                self._assembling_task = self._assembling.add_task(
+                    describe_completing(event), total=None
+                )
+            return
         if self._task is not None:
             self._bar.update(self._task, completed=event.done, parts=parts)
 
-    def close(self) -> None:
+    def _stop_bar(self) -> None:
         if self._task is not None:
             self._bar.stop()
             self._task = None
+
+    def close(self) -> None:
+        self._stop_bar()
+        if self._assembling_task is not None:
+            self._assembling.stop()
+            self._assembling_task = None

@@ -77,7 +77,7 @@ class ImportResult:
     size: int
     method: str  # "PUT" or "MULTIPART"
     etag: str
-    checksum_crc64nvme: str  # the whole file's, verified by S3
+    checksum_crc64nvme: str  # the whole file's, as declared to S3 ("" when not known)
     part_count: int
     parts_uploaded: int  # by this call
     parts_resumed: int  # already held by S3 (resume)
@@ -86,13 +86,21 @@ class ImportResult:
     bucket: str | None = None  # known when this call created the import
     part_size: int | None = None
     parts: tuple[tuple[int, str], ...] = field(default=(), repr=False)  # (number, ETag)
+    # S3 answered with the CRC-64/NVME it computed, and it is checksum_crc64nvme. False where S3
+    # reported none (emulators that verify nothing): the CRC was declared, not confirmed.
+    checksum_verified: bool = False
+    # The import had been completed before this call: nothing was sent, nothing measured.
+    already_complete: bool = False
 
     @property
-    def bytes_per_second(self) -> float:
+    def bytes_per_second(self) -> float | None:
+        if self.already_complete:
+            return None
         return self.size / self.seconds if self.seconds > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
         """What `--json` prints: everything but the part list."""
+        rate = self.bytes_per_second
         return {
             "status": "complete",
             "import_id": self.import_id,
@@ -103,12 +111,14 @@ class ImportResult:
             "method": self.method,
             "etag": self.etag,
             "checksum_crc64nvme": self.checksum_crc64nvme,
+            "checksum_verified": self.checksum_verified,
+            "already_complete": self.already_complete,
             "part_size": self.part_size,
             "part_count": self.part_count,
             "parts_uploaded": self.parts_uploaded,
             "parts_resumed": self.parts_resumed,
             "seconds": round(self.seconds, 3),
-            "bytes_per_second": round(self.bytes_per_second),
+            "bytes_per_second": None if rate is None else round(rate),
         }
 
 
@@ -383,6 +393,7 @@ class Uploader:
                 sent=emit.add_bytes,
             )
             etag = response.headers.get("ETag", "")
+            reported = response.headers.get("x-amz-checksum-crc64nvme")
         except PutRefused as err:
             # 412: the key already holds an object. After a retry whose first try S3 did store
             # (the answer was lost), that object is this upload's; the status says so.
@@ -392,6 +403,7 @@ class Uploader:
             if state.get("status") != "complete" or state.get("size") != src.size:
                 raise
             etag = str(state.get("etag", ""))
+            reported = state.get("checksum_crc64nvme")
         except KeyboardInterrupt as interrupt:
             raise UploadInterrupted(
                 f"import {import_id} interrupted: a single PUT starts over",
@@ -409,6 +421,7 @@ class Uploader:
             method="PUT",
             etag=etag,
             checksum_crc64nvme=request["checksum_crc64nvme"],
+            checksum_verified=reported == request["checksum_crc64nvme"],
             part_count=1,
             parts_uploaded=1,
             parts_resumed=0,
@@ -484,11 +497,12 @@ class Uploader:
             content_type=state.get("content_type"),
             method=str(state.get("method", "MULTIPART")),
             etag=str(state.get("etag", "")),
-            checksum_crc64nvme="",
+            checksum_crc64nvme=str(state.get("checksum_crc64nvme", "")),  # as S3 stored it
             part_count=int(state.get("part_count", 0)),
             parts_uploaded=0,
             parts_resumed=0,
             seconds=time.perf_counter() - started,
+            already_complete=True,
         )
 
     # --- multipart -----------------------------------------------------------------------------
@@ -558,6 +572,7 @@ class Uploader:
             method="MULTIPART",
             etag=str(completed.get("etag", "")),
             checksum_crc64nvme=checksums.to_b64(whole),
+            checksum_verified=completed.get("checksum_crc64nvme") == checksums.to_b64(whole),
             part_size=plan.part_size,
             part_count=plan.part_count,
             parts_uploaded=plan.part_count - len(held),
