@@ -168,9 +168,13 @@ load: $(VENV)/.installed $(PACKAGE) ## Load on the local stack: 50 consumers x 2
 demo: $(VENV)/.installed $(PACKAGE) ## Apply the module on a local emulator, upload a file, verify, destroy
 	PYTHONPATH=tools $(PY) -m localdev.demo
 
+# Web page origins allowed to use the local API, e.g. CORS_ORIGINS=http://127.0.0.1:8080
+# (space-separated; examples/browser's page URL is printed for each loopback origin).
+CORS_ORIGINS ?=
+
 .PHONY: local-api
-local-api: $(VENV)/.installed $(PACKAGE) ## Keep the local stack and API running for curl (Ctrl-C stops)
-	PYTHONPATH=tools $(PY) -m localdev.demo --serve
+local-api: $(VENV)/.installed $(PACKAGE) ## Keep the local stack and API running for curl, the CLI or a page (CORS_ORIGINS=...; Ctrl-C stops)
+	PYTHONPATH=tools $(PY) -m localdev.demo --serve $(foreach origin,$(CORS_ORIGINS),--cors-origin $(origin))
 
 .PHONY: clean
 clean: ## Remove virtualenvs, caches and Terraform working files

@@ -26,10 +26,13 @@ class ApiError extends Error {
   }
 }
 
+// The stage URL (the module's invoke_url output) or the import URL (import_url): either works.
+const stageUrl = () => $("api").value.trim().replace(/\/+$/, "").replace(/\/import$/, "");
+
 async function api(method, path, body) {
   const headers = { Authorization: `Bearer ${$("token").value}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch($("api").value.replace(/\/+$/, "") + path, {
+  const response = await fetch(stageUrl() + path, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -85,6 +88,8 @@ async function uploadInOnePut(file) {
 // In parts with Uppy. The import id is Uppy's uploadId; signed part URLs are kept until a
 // minute before they expire.
 const signed = new Map(); // "<import id>/<part number>" -> {url, headers, expires}
+// Files at or below PART_SIZE go up in one PUT (Uppy's getUploadParameters): their import ids.
+const singlePuts = new Map(); // Uppy file id -> import id
 const resumeKey = (file) => `signed-import:${file.name}:${file.size}:${file.lastModified}`;
 
 function remember(importId, expiresAt, parts) {
@@ -103,6 +108,7 @@ const uppy = new Uppy({ autoProceed: false }).use(AwsS3, {
       content_type: contentType(file),
       multipart: false,
     });
+    singlePuts.set(file.id, created.import_id);
     const { url, headers } = created.upload;
     return { method: "PUT", url, headers: sendable(headers), fields: { key: created.key } };
   },
@@ -150,7 +156,7 @@ const uppy = new Uppy({ autoProceed: false }).use(AwsS3, {
 });
 
 uppy.on("upload-progress", (file, progress) => {
-  $("progress").value = progress.bytesUploaded / progress.bytesTotal;
+  $("progress").value = progress.bytesTotal ? progress.bytesUploaded / progress.bytesTotal : 1;
 });
 uppy.on("s3-multipart:part-uploaded", () => {
   state.partsUploaded += 1;
@@ -167,8 +173,12 @@ async function uploadInParts(file) {
   }
   const outcome = await uppy.upload();
   if (outcome.failed.length > 0) throw outcome.failed[0].error ?? new Error("upload failed");
-  const uploadId = uppy.getFile(id).s3Multipart?.uploadId;
-  return uploadId ? api("GET", `/import/${uploadId}`) : null;
+  // In parts, the import id is Uppy's uploadId; in one PUT, getUploadParameters noted it.
+  const importId = uppy.getFile(id).s3Multipart?.uploadId ?? singlePuts.get(id);
+  singlePuts.delete(id);
+  if (importId === undefined) throw new Error("Uppy finished without an import id");
+  $("progress").value = 1;
+  return api("GET", `/import/${importId}`); // "complete": S3 itself holds the object
 }
 
 for (const [button, upload] of [["single", uploadInOnePut], ["multipart", uploadInParts]]) {
@@ -178,8 +188,7 @@ for (const [button, upload] of [["single", uploadInOnePut], ["multipart", upload
     show(`Uploading ${file.name}…`);
     $("progress").value = 0;
     try {
-      const imported = await upload(file);
-      if (imported !== null) record(file, imported);
+      record(file, await upload(file));
     } catch (err) {
       fail(err);
     }

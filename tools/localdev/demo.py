@@ -5,12 +5,15 @@ demo:      start moto, terraform apply examples/local, serve the API from the de
            bar, read back and compared; a signed URL replayed and refused; a multipart import
            part by part with CRC-64/NVME, completed and read back; the `signed-import` command
            on a file; then destroy and stop, also on failure or Ctrl-C.
---serve:   the same stack kept running for manual curl or `signed-import` use until Ctrl-C.
+--serve:   the same stack kept running for manual curl, `signed-import` or browser use until
+           Ctrl-C; `--cors-origin ORIGIN` (repeatable) lets a web page on that origin use it, and
+           the page URL of examples/browser is printed for each loopback origin.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import signal
@@ -25,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from localdev.emulator import MotoServer
 from localdev.stack import LocalStack, deployed
@@ -83,14 +87,15 @@ def _interrupt_on_signals() -> None:
 
 
 @contextmanager
-def demo_stack() -> Iterator[tuple[MotoServer, LocalStack]]:
+def demo_stack(cors_origins: list[str] | None = None) -> Iterator[tuple[MotoServer, LocalStack]]:
     """The emulator and the deployed stack, torn down in reverse order whatever happens."""
+    variables = {"cors_allowed_origins": json.dumps(cors_origins)} if cors_origins else None
     with tempfile.TemporaryDirectory(prefix="signed-import-demo-") as state_dir:
         moto = MotoServer()
         with timed(f"starting moto_server on {moto.endpoint}"):
             moto.start()
         try:
-            with deployed(moto, Path(state_dir), timed=timed) as stack:
+            with deployed(moto, Path(state_dir), variables, timed=timed) as stack:
                 code_sha256 = stack.function["CodeSha256"]
                 step(f"signer loaded from the deployed zip (CodeSha256 {code_sha256})")
                 yield moto, stack
@@ -233,14 +238,50 @@ def run_demo() -> None:
     step(f"demo finished in {time.perf_counter() - started:.1f} s; nothing left running")
 
 
-def serve_forever() -> None:
-    with demo_stack() as (moto, stack):
+def browser_page_steps(origins: list[str], invoke_url: str) -> str:
+    """How to open examples/browser against this API, for each origin it can be served on."""
+    if not origins:
+        return """
+A web page: restart with its origin allowed, e.g.
+  make local-api CORS_ORIGINS=http://127.0.0.1:8080
+"""
+    lines = [
+        "",
+        "Browser page (examples/browser), allowed origins: " + " ".join(origins),
+        "  cd examples/browser && npm ci        # once: the page imports ./node_modules/...",
+    ]
+    for origin in origins:
+        url = urlsplit(origin)
+        if url.scheme != "http" or url.hostname not in ("127.0.0.1", "localhost") or not url.port:
+            lines.append(f"  {origin}: serve examples/browser there yourself")
+            continue
+        page = f"{origin}/index.html?api={quote(invoke_url, safe=':/')}&token=local"
+        lines += [
+            f"  python3 -m http.server {url.port} --bind 127.0.0.1   # in examples/browser",
+            f"  open {page}",
+        ]
+    lines += [
+        "  The page's origin must be one of these exactly: http://localhost:8080 and",
+        "  http://127.0.0.1:8080 are different origins. Any token works locally (nothing is",
+        "  verified here); in AWS a page sends a Cognito or Lambda-authorizer token.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def serve_forever(cors_origins: list[str]) -> None:
+    with demo_stack(cors_origins) as (moto, stack):
         import_url = stack.import_url
+        invoke_url = stack.gateway.invoke_url
         outputs = stack.outputs
         print(
             f"""
 Local API ready. Authorization is not enforced locally; the caller is the access key id of a
 SigV4 Authorization header (curl --aws-sigv4 ... --user KEY:SECRET), else a fixed local user.
+
+  stage URL (invoke_url):   {invoke_url}
+  import URL (import_url):  {import_url}
+
 Try:
 
   curl -sS -X POST {import_url} -H 'Content-Type: application/json' \\
@@ -258,7 +299,7 @@ Multipart: add "multipart": true (and "part_size") to the POST body, then
   GET  {import_url}/<import_id>/parts
   POST {import_url}/<import_id>/complete  {{"parts": [{{"part_number": 1, "etag": "..."}}]}}
   GET  {import_url}/<import_id>           DELETE aborts
-
+{browser_page_steps(cors_origins, invoke_url)}
 S3 endpoint (moto): {moto.endpoint}   bucket: {outputs["bucket_name"]}
 Press Ctrl-C to destroy the stack and stop.
 """,
@@ -271,13 +312,34 @@ Press Ctrl-C to destroy the stack and stop.
             print()
 
 
+def _origin(text: str) -> str:
+    """An origin as a browser sends it: scheme://host[:port], no path, no trailing slash."""
+    url = urlsplit(text.strip())
+    if url.scheme not in ("http", "https") or not url.hostname or url.path not in ("", "/"):
+        raise argparse.ArgumentTypeError(f"not an origin: {text!r} (e.g. http://127.0.0.1:8080)")
+    if url.query or url.fragment:
+        raise argparse.ArgumentTypeError(f"an origin has no query or fragment: {text!r}")
+    return f"{url.scheme}://{url.netloc}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--serve", action="store_true", help="keep the local API running")
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        type=_origin,
+        help="with --serve: a web page origin allowed to use the API, e.g. http://127.0.0.1:8080 "
+        "(repeatable; the module's cors_allowed_origins)",
+    )
     args = parser.parse_args()
+    if args.cors_origin and not args.serve:
+        parser.error("--cors-origin needs --serve")
     _interrupt_on_signals()
     try:
-        serve_forever() if args.serve else run_demo()
+        serve_forever(args.cors_origin) if args.serve else run_demo()
     except KeyboardInterrupt:
         print("\ninterrupted: everything started was stopped and destroyed", file=sys.stderr)
         return 130
