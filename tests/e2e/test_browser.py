@@ -256,8 +256,8 @@ def test_a_file_from_the_page(
     assert page.eval_on_selector("#progress", "bar => bar.value") == 1
     uses_parts = button == "multipart" and size > PART_SIZE
     assert imported["method"] == ("MULTIPART" if uses_parts else "PUT")
-    assert state["partsUploaded"] == (3 if uses_parts else 0)
     if uses_parts:
+        assert state["partsUploaded"] == 3
         lock = json.loads((EXAMPLE / "package-lock.json").read_text())
         pinned = lock["packages"]["node_modules/@uppy/aws-s3"]["version"]
         assert state["awsS3Version"] == pinned
