@@ -33,10 +33,19 @@ def write(path: Path, size: int) -> bytes:
 def test_an_empty_file_is_imported_in_one_put(tmp_path: Path) -> None:
     module = FakeModule()
     (tmp_path / "marker").write_bytes(b"")
+    lines, screen = io.StringIO(), io.StringIO()
+    plain, bar = LineProgress(lines), BarProgress(Console(file=screen, force_terminal=True))
 
-    result = uploader(module).upload(tmp_path / "marker")
+    def both(event: Progress) -> None:
+        plain(event)
+        bar(event)
+
+    result = uploader(module).upload(tmp_path / "marker", progress=both)
+    bar.close()
 
     assert (result.size, result.method) == (0, "PUT")
+    assert lines.getvalue().splitlines()[-1].startswith("  0 B of 0 B (100%)")
+    assert "0 B in one PUT" in screen.getvalue()
     assert module.imports["id1"].stored == b""
     assert result.checksum_crc64nvme == to_b64(crc64nvme(b"")) == "AAAAAAAAAAA="
     assert "complete: imports/id1" in _human(result)

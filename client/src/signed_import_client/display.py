@@ -86,7 +86,7 @@ class LineProgress:
     def _line(self, event: Progress, now: float) -> str:
         elapsed = max(now - self._started, 1e-6)
         rate = (event.done - self._first_done) / elapsed
-        percent = 100 * event.done // event.total
+        percent = 100 * event.done // event.total if event.total else 100  # an empty file
         text = f"  {human_size(event.done)} of {human_size(event.total)} ({percent}%)"
         if event.part_count > 1:
             text += f", {event.parts_done}/{event.part_count} parts"
