@@ -2,6 +2,17 @@
 # Regional API Gateway account settings (a singleton): opt-in only
 ################################################################################
 
+locals {
+  # IAM role names stop at 64 characters (IAM quotas); a 40-character name in the longest region
+  # name (us-isof-south-1, 15) would make the long form 73. Names that fit keep the long form,
+  # so deployments that have it keep their role; the others get the short one (at most 62).
+  api_gateway_cloudwatch_role_name = (
+    length("${var.name}-apigw-cloudwatch-${local.region}") <= 64
+    ? "${var.name}-apigw-cloudwatch-${local.region}"
+    : "${var.name}-apigw-${local.region}"
+  )
+}
+
 data "aws_iam_policy_document" "api_gateway_cloudwatch_trust" {
   count = var.manage_api_gateway_account ? 1 : 0
 
@@ -19,7 +30,7 @@ data "aws_iam_policy_document" "api_gateway_cloudwatch_trust" {
 resource "aws_iam_role" "api_gateway_cloudwatch" {
   count = var.manage_api_gateway_account ? 1 : 0
 
-  name                 = "${var.name}-apigw-cloudwatch-${local.region}" # IAM names are global; the setting is regional
+  name                 = local.api_gateway_cloudwatch_role_name # IAM names are global; the setting is regional
   description          = "Lets API Gateway write execution and access logs to CloudWatch in ${local.region}."
   assume_role_policy   = data.aws_iam_policy_document.api_gateway_cloudwatch_trust[0].json
   path                 = var.role_path
