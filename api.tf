@@ -97,13 +97,18 @@ locals {
     security_schemes    = local.security_schemes
     gateway_error_codes = local.gateway_error_codes
     error_statuses      = local.error_statuses
+    resource_policy     = var.api_resource_policy == null ? null : jsondecode(var.api_resource_policy)
   })
 }
 
 resource "aws_api_gateway_rest_api" "this" {
   name        = var.name
   description = "Signed S3 uploads for ${var.name}"
-  body        = local.openapi_document
+  # The resource policy is part of the body (x-amazon-apigateway-policy): a body update is a
+  # PutRestApi in overwrite mode, which replaces the API's policy with the body's. Neither
+  # aws_api_gateway_rest_api_policy (cleared by that call) nor the `policy` argument (API Gateway
+  # stores "execute-api:/*" expanded, a diff on every plan) can hold it.
+  body = local.openapi_document
 
   endpoint_configuration {
     types = ["REGIONAL"]
@@ -116,11 +121,14 @@ resource "aws_api_gateway_rest_api" "this" {
   }
 }
 
-resource "aws_api_gateway_rest_api_policy" "this" {
-  count = var.api_resource_policy == null ? 0 : 1
+# The policy moved into the body of aws_api_gateway_rest_api.this: forget the old resource, never
+# destroy it (that would delete the policy the API carries).
+removed {
+  from = aws_api_gateway_rest_api_policy.this
 
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  policy      = var.api_resource_policy
+  lifecycle {
+    destroy = false
+  }
 }
 
 resource "aws_api_gateway_deployment" "this" {
@@ -134,8 +142,6 @@ resource "aws_api_gateway_deployment" "this" {
   lifecycle {
     create_before_destroy = true
   }
-
-  depends_on = [aws_api_gateway_rest_api_policy.this]
 }
 
 resource "aws_cloudwatch_log_group" "access" {

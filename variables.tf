@@ -544,7 +544,7 @@ variable "waf_web_acl_arn" {
 }
 
 variable "api_resource_policy" {
-  description = "JSON resource policy for the REST API (e.g. to restrict source IPs or VPC endpoints). Null attaches none."
+  description = "JSON resource policy for the REST API (e.g. to restrict source IPs or VPC endpoints). Name the API as \"execute-api:/*\" (or \"execute-api:/<stage>/<METHOD>/<path>\"), which API Gateway expands to this API's ARN: the rest_api_execution_arn output would be a dependency cycle. Kept on the API itself, so a body update cannot drop it. Null attaches none."
   type        = string
   default     = null
 

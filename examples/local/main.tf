@@ -53,6 +53,7 @@ module "imports" {
   cors_allowed_origins   = var.cors_allowed_origins
   authorization_type     = var.authorization_type
   cognito_user_pool_arns = var.cognito_user_pool_arns
+  api_resource_policy    = var.api_resource_policy
 
   multipart_threshold_bytes = 16777216
   max_upload_bytes          = 1073741824

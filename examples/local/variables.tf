@@ -49,3 +49,9 @@ variable "cognito_user_pool_arns" {
   default     = []
   nullable    = false
 }
+
+variable "api_resource_policy" {
+  description = "The module's api_resource_policy (moto stores it; the local gateway does not evaluate it)."
+  type        = string
+  default     = null
+}

@@ -589,3 +589,57 @@ def test_another_caller_never_sees_an_import(
     bob = upload(gateway, b"x", BOB, content_type="text/csv", filename="b.csv")
     alice_partition = finished.key.split("/")[1]
     assert bob.key.split("/")[1] != alice_partition
+
+
+# Last in this module: it re-applies the shared stack with a policy and another body.
+SOURCE_RANGE_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "execute-api:Invoke",
+            "Resource": "execute-api:/*",
+        },
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "execute-api:Invoke",
+            "Resource": "execute-api:/*",
+            "Condition": {"NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24"]}},
+        },
+    ],
+}
+
+
+def stored_policy(moto: MotoServer, api_id: str) -> Any:
+    """The API's policy as GetRestApi answers it (an escaped JSON string), decoded."""
+    escaped = moto.client("apigateway").get_rest_api(restApiId=api_id).get("policy")
+    return json.loads(json.loads(f'"{escaped}"')) if escaped else None
+
+
+def test_the_resource_policy_survives_a_body_change(
+    moto: MotoServer, deployment: LocalStack
+) -> None:
+    """A body change is a PutRestApi in overwrite mode, which replaces the API's policy with the
+    body's (moto is made to, as API Gateway does): the policy must still be there afterwards."""
+    api_id = deployment.outputs["rest_api_id"]
+    arn = f"arn:aws:execute-api:{REGION}:123456789012:{api_id}"
+    expected = json.loads(json.dumps(SOURCE_RANGE_POLICY).replace('"execute-api:/', f'"{arn}/'))
+    terraform = deployment.terraform
+    assert stored_policy(moto, api_id) is None
+
+    terraform.variables["api_resource_policy"] = json.dumps(SOURCE_RANGE_POLICY)
+    terraform.apply()
+    assert stored_policy(moto, api_id) == expected  # "execute-api:/*" expanded to the API's ARN
+
+    terraform.variables["cors_allowed_origins"] = json.dumps(["http://127.0.0.1:9"])
+    terraform.apply()  # a new body: OPTIONS methods for the preflights
+
+    methods = {
+        method
+        for resource in moto.client("apigateway").get_resources(restApiId=api_id)["items"]
+        for method in resource.get("resourceMethods", {})
+    }
+    assert "OPTIONS" in methods, "the body did change"
+    assert stored_policy(moto, api_id) == expected
