@@ -22,7 +22,7 @@ resource "aws_cloudwatch_log_group" "signer" {
 resource "aws_lambda_function" "signer" {
   #checkov:skip=CKV_AWS_116:Invoked synchronously by API Gateway; a DLQ only serves asynchronous invocations.
   #checkov:skip=CKV_AWS_117:Signing is local computation; the function reaches no private network.
-  #checkov:skip=CKV_AWS_272:Code signing is the lambda_code_signing_config_arn input; the module ships its own reviewed zip.
+  #checkov:skip=CKV_AWS_272:Lambda enforces code signing only on packages signed by AWS Signer from S3; the module deploys its reviewed, deterministic zip (README: Code signing).
   #checkov:skip=CKV_AWS_173:The environment holds no secrets; a CMK is the lambda_environment_kms_key_arn input.
 
   function_name                  = var.name
@@ -37,7 +37,6 @@ resource "aws_lambda_function" "signer" {
   timeout                        = var.lambda_timeout
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   kms_key_arn                    = var.lambda_environment_kms_key_arn
-  code_signing_config_arn        = var.lambda_code_signing_config_arn
   publish                        = var.snapstart_enabled # true: every code or configuration change publishes a version
 
   environment {

@@ -416,17 +416,6 @@ variable "lambda_environment_kms_key_arn" {
   }
 }
 
-variable "lambda_code_signing_config_arn" {
-  description = "Code signing configuration ARN for the signer. Null deploys the module's own zip unsigned."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.lambda_code_signing_config_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]+$", var.lambda_code_signing_config_arn))
-    error_message = "lambda_code_signing_config_arn must be a Lambda code signing config ARN."
-  }
-}
-
 variable "snapstart_enabled" {
   description = "Lambda SnapStart for the signer: every change of its code or configuration publishes a version whose initialized state Lambda snapshots, an alias \"live\" follows the newest version, and API Gateway invokes (and is permitted to invoke) that alias only. Cuts the cold start after idle or scale-out; billed per cached snapshot (every published version, until deleted) and per restore. Every lambda_runtime the module accepts supports it (Python 3.12 or later). Not combinable with provisioned concurrency, EFS or ephemeral storage above 512 MB. Switching it in a deployed stack replaces the API's invoke permissions: requests can fail during that apply. See README: SnapStart."
   type        = bool

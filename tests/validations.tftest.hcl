@@ -356,16 +356,6 @@ run "lambda_env_kms_not_arn" {
   expect_failures = [var.lambda_environment_kms_key_arn]
 }
 
-run "code_signing_not_arn" {
-  command = plan
-
-  variables {
-    lambda_code_signing_config_arn = "csc-123"
-  }
-
-  expect_failures = [var.lambda_code_signing_config_arn]
-}
-
 run "log_retention_not_allowed" {
   command = plan
 
