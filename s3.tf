@@ -86,6 +86,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_expiration_days
     }
+
+    # With versioning, expiring an import (or deleting it) leaves a delete marker; once its
+    # noncurrent versions are gone it marks nothing and would stay forever: remove it.
+    expiration {
+      expired_object_delete_marker = true
+    }
   }
 
   dynamic "rule" {

@@ -49,6 +49,16 @@ run "defaults_plan" {
 
   assert {
     condition = anytrue([
+      for rule in aws_s3_bucket_lifecycle_configuration.this[0].rule :
+      rule.status == "Enabled" && rule.id == "expire-noncurrent-versions" &&
+      length(rule.noncurrent_version_expiration) == 1 &&
+      try(one(rule.expiration).expired_object_delete_marker, false) == true
+    ])
+    error_message = "With versioning, noncurrent versions must expire and delete markers that mark nothing must be removed."
+  }
+
+  assert {
+    condition = anytrue([
       for statement in data.aws_iam_policy_document.bucket[0].statement :
       statement.effect == "Deny" && contains(statement.actions, "s3:*") && anytrue([
         for condition in statement.condition :

@@ -182,6 +182,12 @@ def test_bucket_is_hardened(moto: MotoServer, outputs: dict[str, Any]) -> None:
     rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     assert any(r.get("AbortIncompleteMultipartUpload") for r in rules if r["Status"] == "Enabled")
     assert any(r.get("NoncurrentVersionExpiration") for r in rules if r["Status"] == "Enabled")
+    # Delete markers left by expired or deleted imports are removed once they mark nothing.
+    assert any(
+        r.get("Expiration", {}).get("ExpiredObjectDeleteMarker") is True
+        for r in rules
+        if r["Status"] == "Enabled"
+    )
     # examples/local turns the TLS-only policy off on purpose (moto ignores conditions).
     with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
         s3.get_bucket_policy(Bucket=bucket)
