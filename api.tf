@@ -51,7 +51,8 @@ locals {
     NONE               = []
   }[var.authorization_type]
 
-  # Every error API Gateway answers itself gets the module's {"error": {...}} shape.
+  # Every error API Gateway answers itself gets the module's {"error": {...}} shape, except
+  # REQUEST_TOO_LARGE (a body over 10 MB), which API Gateway does not let anyone customize.
   gateway_error_codes = {
     DEFAULT_4XX                    = "ClientError"
     DEFAULT_5XX                    = "InternalError"
@@ -66,7 +67,6 @@ locals {
     INTEGRATION_TIMEOUT            = "Timeout"
     INVALID_SIGNATURE              = "InvalidSignature"
     MISSING_AUTHENTICATION_TOKEN   = "MissingAuthentication"
-    REQUEST_TOO_LARGE              = "BodyTooLarge"
     RESOURCE_NOT_FOUND             = "NotFound"
     THROTTLED                      = "Throttled"
     UNAUTHORIZED                   = "Unauthorized"
@@ -195,7 +195,9 @@ resource "aws_api_gateway_stage" "this" {
       integrationLatency = "$context.integration.latency"
       errorType          = "$context.error.responseType"
       errorMessage       = "$context.error.message"
-      validationError    = "$context.error.validationErrorString"
+      # Not $context.error.validationErrorString: its detail can quote the request's JSON, and
+      # API Gateway documents no escaping of access-log values, so a line could stop being JSON.
+      # errorType BAD_REQUEST_BODY says a body was refused; the signer logs its own reasons.
     })
   }
 

@@ -57,10 +57,15 @@ run "listed_origins" {
   assert {
     condition = alltrue([
       for type, response in jsondecode(output.openapi_document)["x-amazon-apigateway-gateway-responses"] :
-      response.responseParameters["gatewayresponse.header.Access-Control-Allow-Origin"] == "method.request.header.origin" &&
+      response.responseParameters["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'" &&
       response.responseParameters["gatewayresponse.header.Vary"] == "'Origin'"
     ])
-    error_message = "With several origins every gateway response must echo the request's Origin."
+    error_message = "With several origins every gateway response must allow any origin: a mapping from the request's header would read Origin (HTTP/1.1) or origin (HTTP/2), never both."
+  }
+
+  assert {
+    condition     = !contains(keys(jsondecode(output.openapi_document)["x-amazon-apigateway-gateway-responses"]), "REQUEST_TOO_LARGE")
+    error_message = "REQUEST_TOO_LARGE cannot be customized in API Gateway: the document must not pretend it is."
   }
 
   assert {

@@ -219,6 +219,14 @@ run "defaults_plan" {
   }
 
   assert {
+    condition = alltrue([
+      for name, value in jsondecode(one(aws_api_gateway_stage.this.access_log_settings).format) :
+      can(regex("^\\$context\\.[A-Za-z.]+$", value)) && value != "$context.error.validationErrorString"
+    ])
+    error_message = "Every access-log field must be one $context variable, and none whose value can carry the request's text unescaped (validationErrorString): each line must stay JSON."
+  }
+
+  assert {
     condition     = length(aws_s3_bucket_notification.this) == 1 && aws_s3_bucket_notification.this[0].eventbridge == true && aws_s3_bucket_notification.this[0].bucket == "signed-import-20261125120000000000000001"
     error_message = "The created bucket must send its events to EventBridge by default."
   }

@@ -63,6 +63,9 @@ _DEFAULT_STATUS = {
     "INTEGRATION_TIMEOUT": 504,
     "DEFAULT_5XX": 502,  # a failed or malformed Lambda proxy response
 }
+# "Customizing the default gateway response for 413 REQUEST_TOO_LARGE isn't currently
+# supported" (API Gateway developer guide, "Amazon API Gateway important notes").
+_NOT_CUSTOMIZABLE = frozenset({"REQUEST_TOO_LARGE"})
 # API Gateway's own template when the document customises nothing.
 _DEFAULT_TEMPLATES = {"application/json": '{"message":$context.error.messageString}'}
 # Longest name first, so `error.message` never matches the start of `error.messageString`.
@@ -159,6 +162,12 @@ class _Request:
         values = [v for k, v in self.headers if k.lower() == name]
         return values[-1] if values else None
 
+    def header_as_sent(self, name: str) -> str | None:
+        """The last value of the header named exactly `name` (case-sensitive, as a mapping
+        expression `method.request.header.<name>` reads it)."""
+        values = [v for k, v in self.headers if k == name]
+        return values[-1] if values else None
+
 
 class _MalformedResponseError(ValueError):
     """The Lambda's result is not a proxy response API Gateway could map."""
@@ -237,6 +246,25 @@ def _required_parameters(
     )
 
 
+# Keywords API Gateway's request validator leaves out: "The maxItems and minItems tags are not
+# included in simple request validation" (API Gateway developer guide, "Amazon API Gateway
+# important notes", REST APIs). Left out here too, so the signer is what refuses such bodies.
+_UNVALIDATED_KEYWORDS = frozenset({"minItems", "maxItems"})
+
+
+def _as_validated(schema: Any) -> Any:
+    """`schema` without the keywords API Gateway's validator does not apply."""
+    if isinstance(schema, dict):
+        return {
+            key: _as_validated(value)
+            for key, value in schema.items()
+            if key not in _UNVALIDATED_KEYWORDS
+        }
+    if isinstance(schema, list):
+        return [_as_validated(item) for item in schema]
+    return schema
+
+
 def _body_validator(
     document: Mapping[str, Any], validator: Mapping[str, Any], operation: Mapping[str, Any]
 ) -> Draft4Validator | None:
@@ -246,7 +274,7 @@ def _body_validator(
         return None
     # `#/components/...` refs resolve against the root schema: give it the components. Draft 4
     # ignores the siblings of a root `$ref`, so the extra key never becomes a constraint.
-    root = {**schema, "components": document.get("components", {})}
+    root = _as_validated({**schema, "components": document.get("components", {})})
     Draft4Validator.check_schema(root)
     return Draft4Validator(root)
 
@@ -756,6 +784,8 @@ class LocalGateway:
             or self._gateway_responses.get(fallback)
             or {}
         )
+        if response_type in _NOT_CUSTOMIZABLE:
+            spec = {}  # API Gateway's own answer, whatever the document says
         templates = spec.get("responseTemplates") or _DEFAULT_TEMPLATES
         content_type = (
             "application/json" if "application/json" in templates else next(iter(templates))
@@ -775,8 +805,11 @@ class LocalGateway:
             if len(value) >= 2 and value[0] == value[-1] == "'":
                 headers.append((name, value[1:-1]))  # a static value
             elif value.startswith("method.request.header."):
-                # A request header's value (names match case-insensitively); none, no header.
-                mapped = request.header(value.removeprefix("method.request.header.").lower())
+                # A request header's value; none, no header. The name matches exactly as the
+                # client sent it: "Header names and query parameters are processed in a
+                # case-sensitive way" (important notes), and a regional endpoint passes names
+                # through as-is — `Origin` over HTTP/1.1, `origin` over HTTP/2.
+                mapped = request.header_as_sent(value.removeprefix("method.request.header."))
                 if mapped is not None:
                     headers.append((name, mapped))
             else:
