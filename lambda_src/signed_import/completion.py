@@ -194,9 +194,10 @@ def _refused(call: Call, found: Target, err: BotoClientError) -> tuple[int, dict
     if code in ("PreconditionFailed", "NoSuchUpload"):
         return _completed(call, found) or _raise(NOT_FOUND)
     if code == "ConditionalRequestConflict":
-        raise ClientError(
-            409, "CompletionInProgress", "S3 is still completing this import: ask again shortly"
-        ) from None
+        # A conflicting write to the key: here, only another completion of this import (keys
+        # are unique). S3: "On a 409 failure you should re-initiate the multipart upload with
+        # CreateMultipartUpload and re-upload each part" — so answer what S3 now holds.
+        return _completed(call, found) or _raise(_after_conflict(call, found))
     if code == "BadDigest":
         raise ClientError(
             400,
@@ -207,6 +208,22 @@ def _refused(call: Call, found: Target, err: BotoClientError) -> tuple[int, dict
     if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidRequest"):
         raise ClientError(409, "CompletionRefused", f"S3 refused to assemble: {message}") from None
     raise err
+
+
+def _after_conflict(call: Call, found: Target) -> ClientError:
+    """What the client can do after S3's 409 ConditionalRequestConflict, nothing stored yet."""
+    if upload_id(call.s3, call.settings.bucket, found.key) is not None:
+        # The other completion is still assembling, or failed and left the upload: asking
+        # again either finds the object or completes the upload.
+        return ClientError(
+            409, "CompletionInProgress", "S3 is still completing this import: ask again shortly"
+        )
+    return ClientError(
+        409,
+        "UploadLost",
+        "S3 refused to complete this import after a conflicting request and no longer holds "
+        "its upload; nothing was stored. Start a new import (POST /import) and upload again.",
+    )
 
 
 def _raise(error: ClientError) -> tuple[int, dict[str, Any]]:

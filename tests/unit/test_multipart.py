@@ -709,7 +709,7 @@ def _s3_error(code: str, status: int) -> BotoClientError:
     return BotoClientError(response, "CompleteMultipartUpload")
 
 
-def test_a_completion_already_in_progress_is_a_retryable_409(
+def test_a_conflict_while_another_completion_runs_is_a_retryable_409(
     mp: Signer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     created, _data, listed = _started(mp)
@@ -720,7 +720,48 @@ def test_a_completion_already_in_progress_is_a_retryable_409(
     monkeypatch.setattr(mp.module.S3, "complete_multipart_upload", in_progress)
     response = mp.route("POST", COMPLETE, created.body["import_id"], {"parts": listed})
 
+    # The upload is still there: asking again completes it or finds the object.
     assert (response.status, response.error_code) == (409, "CompletionInProgress")
+    assert uploads_for(mp, created.body["key"]) != []
+
+
+def test_a_conflict_lost_to_a_completion_that_succeeded_answers_its_object(
+    mp: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created, data, listed = _started(mp)
+    real_complete = mp.module.S3.complete_multipart_upload
+
+    def lost(**params: Any) -> None:
+        real_complete(**params)  # the other request completes the import meanwhile
+        raise _s3_error("ConditionalRequestConflict", 409)
+
+    monkeypatch.setattr(mp.module.S3, "complete_multipart_upload", lost)
+    response = mp.route("POST", COMPLETE, created.body["import_id"], {"parts": listed})
+
+    assert response.status == 200, response.body
+    assert (response.body["status"], response.body["size"]) == ("complete", len(data))
+
+
+def test_a_conflict_that_leaves_no_upload_says_to_start_again(
+    mp: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created, _data, listed = _started(mp)
+    key = created.body["key"]
+    real_abort = mp.module.S3.abort_multipart_upload
+
+    def gone(**params: Any) -> None:
+        # S3: "On a 409 failure you should re-initiate the multipart upload": none is left.
+        [upload] = uploads_for(mp, key)
+        real_abort(Bucket=params["Bucket"], Key=key, UploadId=upload["UploadId"])
+        raise _s3_error("ConditionalRequestConflict", 409)
+
+    monkeypatch.setattr(mp.module.S3, "complete_multipart_upload", gone)
+    response = mp.route("POST", COMPLETE, created.body["import_id"], {"parts": listed})
+
+    assert (response.status, response.error_code) == (409, "UploadLost")
+    assert "Start a new import" in response.body["error"]["message"]
+    status = mp.route("GET", IMPORT_ID, created.body["import_id"])
+    assert (status.status, status.error_code) == (404, "NotFound")  # the client starts anew
 
 
 def test_an_unforeseen_s3_error_is_an_opaque_500(
