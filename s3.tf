@@ -147,6 +147,8 @@ resource "aws_s3_bucket_notification" "this" {
 
 locals {
   # Each entry denies every S3 action on the bucket when its condition holds.
+  bucket_policy_needed = var.create_bucket && (var.attach_deny_insecure_transport_policy || var.enforce_conditional_writes)
+
   insecure_transport_conditions = {
     DenyInsecureTransport = { test = "Bool", variable = "aws:SecureTransport", values = ["false"] }
     DenyOutdatedTLS       = { test = "NumericLessThan", variable = "s3:TlsVersion", values = ["1.2"] }
@@ -154,10 +156,10 @@ locals {
 }
 
 data "aws_iam_policy_document" "bucket" {
-  count = var.create_bucket && var.attach_deny_insecure_transport_policy ? 1 : 0
+  count = local.bucket_policy_needed ? 1 : 0
 
   dynamic "statement" {
-    for_each = local.insecure_transport_conditions
+    for_each = var.attach_deny_insecure_transport_policy ? local.insecure_transport_conditions : {}
 
     content {
       sid       = statement.key
@@ -177,10 +179,42 @@ data "aws_iam_policy_document" "bucket" {
       }
     }
   }
+
+  # No overwrite, even with a leaked signer credential: S3's "enforce conditional writes". Every
+  # PutObject and CompleteMultipartUpload under the prefix must carry If-None-Match (the signer
+  # signs it into each single PUT and sends it with each completion); CreateMultipartUpload and
+  # UploadPart, which cannot carry it, are exempt through s3:ObjectCreationOperation.
+  dynamic "statement" {
+    for_each = var.enforce_conditional_writes ? [true] : []
+
+    content {
+      sid       = "DenyUnconditionalWrites"
+      effect    = "Deny"
+      actions   = ["s3:PutObject"]
+      resources = ["${local.bucket_arn}/${var.key_prefix}*"]
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "Null"
+        variable = "s3:if-none-match"
+        values   = ["true"]
+      }
+
+      condition {
+        test     = "Bool"
+        variable = "s3:ObjectCreationOperation"
+        values   = ["true"]
+      }
+    }
+  }
 }
 
 resource "aws_s3_bucket_policy" "this" {
-  count = var.create_bucket && var.attach_deny_insecure_transport_policy ? 1 : 0
+  count = local.bucket_policy_needed ? 1 : 0
 
   bucket = aws_s3_bucket.this[0].id
   policy = data.aws_iam_policy_document.bucket[0].json

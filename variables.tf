@@ -153,6 +153,13 @@ variable "attach_deny_insecure_transport_policy" {
   nullable    = false
 }
 
+variable "enforce_conditional_writes" {
+  description = "Only when create_bucket is true. A bucket policy statement denies every PutObject and CompleteMultipartUpload under key_prefix that lacks If-None-Match (part uploads exempt through s3:ObjectCreationOperation), so not even a leaked signer credential can overwrite an import. CopyObject into key_prefix is then refused too. Keep true in AWS; only local emulators that ignore policy conditions need false."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "eventbridge_notifications" {
   description = "Only when create_bucket is true. Send the bucket's S3 events to Amazon EventBridge, so that \"Object Created\" events under `key_prefix` (a single PUT or a completed multipart upload) can be routed to any target with the `object_created_event_pattern` output. EventBridge charges per event delivered to a rule that matches it. False sends no events; with an existing bucket its owner decides (the output's pattern then matches only if they enable EventBridge)."
   type        = bool

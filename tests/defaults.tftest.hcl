@@ -74,6 +74,19 @@ run "defaults_plan" {
   }
 
   assert {
+    condition = length([
+      for statement in data.aws_iam_policy_document.bucket[0].statement : statement
+      if statement.sid == "DenyUnconditionalWrites" && statement.effect == "Deny" &&
+      statement.actions == toset(["s3:PutObject"]) &&
+      statement.resources == toset(["arn:aws:s3:::signed-import-20261125120000000000000001/imports/*"]) &&
+      length(statement.condition) == 2 &&
+      anytrue([for c in statement.condition : c.test == "Null" && c.variable == "s3:if-none-match" && c.values == tolist(["true"])]) &&
+      anytrue([for c in statement.condition : c.test == "Bool" && c.variable == "s3:ObjectCreationOperation" && c.values == tolist(["true"])])
+    ]) == 1
+    error_message = "The bucket policy must deny PutObject and CompleteMultipartUpload without If-None-Match under key_prefix, and only those (ObjectCreationOperation exempts part uploads, which cannot carry it)."
+  }
+
+  assert {
     condition = alltrue([
       for statement in data.aws_iam_policy_document.signer.statement :
       statement.resources == toset(["arn:aws:s3:::signed-import-20261125120000000000000001/imports/*"])

@@ -42,9 +42,10 @@ module "imports" {
   bucket_name   = var.bucket_name
   force_destroy = true # the demo bucket holds nothing worth keeping
 
-  # moto evaluates bucket policies but ignores their conditions, so the TLS-only Deny would
-  # refuse every object call, TLS or not. Never turn this off against real AWS.
+  # moto evaluates bucket policies but ignores their conditions, so the TLS-only Deny and the
+  # conditional-writes Deny would refuse every object call. Never turn these off against AWS.
   attach_deny_insecure_transport_policy = false
+  enforce_conditional_writes            = false
 
   allowed_content_types = ["application/octet-stream", "text/csv", "application/json"]
   url_expiry_seconds    = 300

@@ -863,3 +863,32 @@ def test_declared_whole_object_crc_is_checked_by_s3(
 
     assert (status, answer["error"]["code"]) == (400, "BadDigest"), answer
     assert_absent(localstack_s3, localstack_bucket, upload.key)
+
+
+# --- what LocalStack does not check ---------------------------------------------------------
+
+
+def test_localstack_evaluates_no_bucket_policy(localstack_s3: S3Client) -> None:
+    """The module's bucket policy (TLS only, conditional writes) is asserted by terraform test
+    alone: LocalStack's community S3 stores an object even under an unconditional Deny. If this
+    starts failing, LocalStack evaluates bucket policies and the statements can be tested here."""
+    bucket = f"signed-import-policy-{secrets.token_hex(4)}"
+    localstack_s3.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    deny_all_puts = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            }
+        ],
+    }
+    localstack_s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny_all_puts))
+
+    localstack_s3.put_object(Bucket=bucket, Key="imports/x", Body=b"x")
+
+    assert localstack_s3.get_object(Bucket=bucket, Key="imports/x")["Body"].read() == b"x"
