@@ -84,6 +84,7 @@ locals {
     "415" = "Content type not allowed, or a request body that is not JSON"
     "429" = "Throttled"
     "500" = "Internal error"
+    "501" = "Multipart imports unavailable: the function's runtime botocore is too old (single PUTs work)"
     "503" = "S3 unavailable or slow: nothing to fix, retry after Retry-After seconds"
   }
 

@@ -30,7 +30,7 @@ locals {
       success_status      = "201"
       success_description = "Import started"
       response_model      = "ImportResponse"
-      error_statuses      = ["400", "403", "413", "415", "429", "500", "503"]
+      error_statuses      = ["400", "403", "413", "415", "429", "500", "501", "503"]
     }
     "GET /import/{import_id}" = {
       operation_id        = "getImport"
@@ -75,7 +75,7 @@ locals {
       success_status      = "200"
       success_description = "Import complete"
       response_model      = "CompleteResponse"
-      error_statuses      = ["400", "403", "404", "409", "413", "415", "429", "500", "503"]
+      error_statuses      = ["400", "403", "404", "409", "413", "415", "429", "500", "501", "503"]
     }
   }
 

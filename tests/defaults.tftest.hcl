@@ -356,10 +356,10 @@ run "openapi_body" {
         for method, operation in methods : method => join(" ", sort(keys(operation.responses)))
       }
       } == {
-      "/import"                      = { post = "201 400 403 413 415 429 500 503" }
+      "/import"                      = { post = "201 400 403 413 415 429 500 501 503" }
       "/import/{import_id}"          = { get = "200 403 404 429 500 503", delete = "204 403 404 409 429 500 503" }
       "/import/{import_id}/parts"    = { post = "200 400 403 404 409 413 415 429 500 503", get = "200 403 404 409 429 500 503" }
-      "/import/{import_id}/complete" = { post = "200 400 403 404 409 413 415 429 500 503" }
+      "/import/{import_id}/complete" = { post = "200 400 403 404 409 413 415 429 500 501 503" }
     }
     error_message = "Every operation must document exactly its statuses."
   }

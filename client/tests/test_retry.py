@@ -15,6 +15,7 @@ from signed_import_client.retry import RetryPolicy, retry_after_seconds, retryab
     [
         (429, True),
         (500, True),
+        (501, False),  # not implemented here: asking again changes nothing
         (502, True),
         (503, True),
         (504, True),

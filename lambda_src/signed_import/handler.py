@@ -1,7 +1,8 @@
 """Lambda entry point: route, run, respond, and log one line per request.
 
 Configuration is read once per container, at import: a function deployed with a bad setting
-fails its init loudly instead of answering every request with a 500. The S3 client is built on
+fails its init loudly instead of answering every request with a 500 (a runtime botocore too old
+for multipart imports does not: single PUTs keep working, see s3_client). The S3 client is built on
 the first call that needs the S3 API, so that a cold single PUT never pays for it.
 """
 
@@ -22,9 +23,15 @@ from .errors import ClientError
 from .identity import caller_partition
 from .multipart import abort, sign_more_parts
 from .presign import Presigner
-from .responses import client_error, internal_error, json_response, service_unavailable
+from .responses import (
+    client_error,
+    error_body,
+    internal_error,
+    json_response,
+    service_unavailable,
+)
 from .routing import Call
-from .s3_client import LazyS3Client, require_multipart_api, s3_unavailable
+from .s3_client import LazyS3Client, MultipartUnsupported, multipart_unsupported, s3_unavailable
 from .status import import_status, list_parts
 
 if TYPE_CHECKING:
@@ -34,10 +41,13 @@ LOGGER = logging.getLogger("signed_import")
 # botocore logs signatures at DEBUG; a signature is half a credential, so never let it through.
 logging.getLogger("botocore").setLevel(logging.INFO)
 SETTINGS = load_settings(os.environ)
-if SETTINGS.multipart_enabled:
-    require_multipart_api()
+# A runtime whose botocore is too old for multipart imports still signs single PUTs: the
+# multipart calls alone answer 501, and the init says why once.
+MULTIPART_UNSUPPORTED = multipart_unsupported() if SETTINGS.multipart_enabled else None
+if MULTIPART_UNSUPPORTED is not None:
+    LOGGER.error(MULTIPART_UNSUPPORTED)
 PRESIGNER = Presigner(SETTINGS)
-S3 = cast("S3Client", LazyS3Client(SETTINGS))
+S3 = cast("S3Client", LazyS3Client(SETTINGS, MULTIPART_UNSUPPORTED))
 
 Route = Callable[[Call], tuple[int, dict[str, Any] | None]]
 
@@ -83,6 +93,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except ClientError as err:
         response = client_error(err)
         log.update(outcome="rejected", error_code=err.code)
+    except MultipartUnsupported as err:
+        response = json_response(501, error_body("MultipartUnavailable", str(err)))
+        log.update(outcome="unsupported", error_code="MultipartUnavailable")
     except Exception as err:
         if s3_unavailable(err):
             # S3's condition, not a bug: a 503 the caller retries, and a warning without a

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError as BotoClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.exceptions import HTTPClientError, SSLError
 
-from .config import ConfigError, Settings
+from .config import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -94,31 +94,43 @@ def make_s3_client(settings: Settings) -> S3Client:
 
 
 # botocore learnt MpuObjectSize, ChecksumType and ChecksumCRC64NVME in 1.36.0; multipart
-# imports send them, and an older botocore refuses unknown parameters on every call.
+# imports send them, and an older botocore refuses unknown parameters.
 MULTIPART_BOTOCORE = (1, 36, 0)
+# The calls that send them: with an older botocore only these are refused, so single PUTs and
+# every read keep working.
+_MULTIPART_CALLS = frozenset({"create_multipart_upload", "complete_multipart_upload"})
 
 
-def require_multipart_api(version: str | None = None) -> None:
-    """Fail the init, not every completion, when the runtime's botocore is too old."""
+class MultipartUnsupported(RuntimeError):
+    """The runtime's botocore cannot make the multipart calls: the function's setup, not the
+    request, and not S3 (a 501 that says so, never a retry)."""
+
+
+def multipart_unsupported(version: str | None = None) -> str | None:
+    """Why this runtime's botocore cannot send multipart imports, or None when it can."""
     version = version or botocore.__version__
     numbers = tuple(int(part) for part in re.findall(r"\d+", version)[:3])
-    if numbers < MULTIPART_BOTOCORE:
-        needed = ".".join(str(n) for n in MULTIPART_BOTOCORE)
-        raise ConfigError(
-            f"multipart imports need botocore >= {needed} (MpuObjectSize, ChecksumType), "
-            f"the runtime has {version}; use a current Lambda runtime"
-        )
+    if numbers >= MULTIPART_BOTOCORE:
+        return None
+    needed = ".".join(str(n) for n in MULTIPART_BOTOCORE)
+    return (
+        f"multipart imports need botocore >= {needed} (MpuObjectSize, ChecksumType); this "
+        f'function\'s runtime has {version}. Single PUTs work (up to 5 GiB, "multipart": false)'
+    )
 
 
 class LazyS3Client:
     """The S3 client, built on first use: only the multipart routes call the S3 API, so a
     container that signs single PUTs never pays for loading the service model."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, unsupported: str | None = None) -> None:
         self._settings = settings
+        self._unsupported = unsupported  # why multipart calls cannot be made, if they cannot
         self._client: S3Client | None = None
 
     def __getattr__(self, name: str) -> Any:
+        if self._unsupported is not None and name in _MULTIPART_CALLS:
+            raise MultipartUnsupported(self._unsupported)
         if self._client is None:
             self._client = make_s3_client(self._settings)
         return getattr(self._client, name)

@@ -7,6 +7,7 @@ what a URL lets through is proven with `sigv4_accepts` here and against LocalSta
 from __future__ import annotations
 
 import base64
+import logging
 import secrets
 import sys
 from typing import TYPE_CHECKING, Any
@@ -16,14 +17,13 @@ import pytest
 import requests  # type: ignore[import-untyped]  # no types-requests in the dev group
 from botocore.exceptions import ClientError as BotoClientError
 
-from signed_import.config import ConfigError
-
 from .helpers import (
     BUCKET,
     KEY_PREFIX,
     LoadSigner,
     Response,
     Signer,
+    request_body,
     route_event,
     sigv4_accepts,
 )
@@ -43,14 +43,17 @@ CRC = base64.b64encode(b"\x01" * 8).decode()  # moto does not check CRC values
 SHA256 = base64.b64encode(bytes(32)).decode()
 
 
+MULTIPART_ENV = {
+    "MULTIPART_ENABLED": "true",
+    "MULTIPART_THRESHOLD_BYTES": str(THRESHOLD),
+    "MAX_UPLOAD_BYTES": str(1024 * GIB),
+}
+
+
 @pytest.fixture
 def mp(load_signer: LoadSigner) -> Signer:
     """A signer with multipart on: threshold 8 MiB, imports up to 1 TiB."""
-    return load_signer(
-        MULTIPART_ENABLED="true",
-        MULTIPART_THRESHOLD_BYTES=str(THRESHOLD),
-        MAX_UPLOAD_BYTES=str(1024 * GIB),
-    )
+    return load_signer(**MULTIPART_ENV)
 
 
 def create(signer: Signer, **fields: Any) -> Response:
@@ -800,11 +803,28 @@ def test_an_abort_racing_another_is_answered_from_s3s_state(
     assert upload["UploadId"] not in [u.get("UploadId") for u in uploads_for(mp, key)]
 
 
-def test_an_old_botocore_fails_the_init_when_multipart_is_on(
-    load_signer: LoadSigner, monkeypatch: pytest.MonkeyPatch
+def test_a_botocore_too_old_for_multipart_keeps_single_puts_working(
+    load_signer: LoadSigner, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(botocore, "__version__", "1.35.99")  # before MpuObjectSize
-    with pytest.raises(ConfigError, match=r"botocore >= 1\.36\.0.*1\.35\.99"):
-        load_signer(MULTIPART_ENABLED="true", MULTIPART_THRESHOLD_BYTES=str(THRESHOLD))
-    monkeypatch.setattr(botocore, "__version__", "1.36.0")
-    assert load_signer(MULTIPART_ENABLED="true", MULTIPART_THRESHOLD_BYTES=str(THRESHOLD))
+    """A runtime whose botocore predates MpuObjectSize (1.36) fails the multipart calls alone,
+    with a 501 that says why, instead of failing the init and with it every single PUT."""
+    monkeypatch.setattr(botocore, "__version__", "1.35.99")
+    with caplog.at_level(logging.ERROR, logger="signed_import"):
+        old = load_signer(**MULTIPART_ENV)
+    assert any("botocore >= 1.36.0" in r.getMessage() for r in caplog.records)
+
+    single = old.invoke(request_body(size=THRESHOLD))
+    assert (single.status, single.body["upload"]["method"]) == (201, "PUT")
+    assert requests.put(
+        single.url, data=b"x" * THRESHOLD, headers=single.upload_headers, timeout=10
+    ).ok
+
+    refused = old.invoke(request_body(size=THRESHOLD + 1))
+    assert (refused.status, refused.error_code) == (501, "MultipartUnavailable")
+    assert "1.35.99" in refused.body["error"]["message"]
+    assert '"multipart": false' in refused.body["error"]["message"]
+    assert old.s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+    monkeypatch.setattr(botocore, "__version__", "1.36.0")  # the first that sends them
+    current = load_signer(**MULTIPART_ENV)
+    assert current.invoke(request_body(size=THRESHOLD + 1)).body["upload"]["method"] == "MULTIPART"

@@ -13,8 +13,9 @@ from email.utils import parsedate_to_datetime
 
 
 def retryable_status(status: int) -> bool:
-    """429 (throttled) and every 5xx; a 4xx would get the same answer again."""
-    return status == 429 or status >= 500
+    """429 (throttled) and every 5xx but 501; a 4xx, or a 501 (the server cannot do this at
+    all, e.g. multipart on a runtime too old for it), would get the same answer again."""
+    return status == 429 or (status >= 500 and status != 501)
 
 
 def retry_after_seconds(value: str | None, now: Callable[[], float] = time.time) -> float | None:
