@@ -146,9 +146,10 @@ resource "aws_s3_bucket_notification" "this" {
 }
 
 locals {
-  # Each entry denies every S3 action on the bucket when its condition holds.
+  # The bucket policy exists when it has a statement: TLS only, conditional writes, or both.
   bucket_policy_needed = var.create_bucket && (var.attach_deny_insecure_transport_policy || var.enforce_conditional_writes)
 
+  # Each entry denies every S3 action on the bucket when its condition holds.
   insecure_transport_conditions = {
     DenyInsecureTransport = { test = "Bool", variable = "aws:SecureTransport", values = ["false"] }
     DenyOutdatedTLS       = { test = "NumericLessThan", variable = "s3:TlsVersion", values = ["1.2"] }
