@@ -90,6 +90,20 @@ lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed validate ## fmt check, valid
 test-python: $(VENV)/.installed ## pytest: signer, docs, local gateway and client unit tests
 	$(VENV)/bin/pytest tests/unit tests/docs tests/repo tests/localdev client/tests
 
+# The signer runs on whatever botocore the Lambda runtime ships: its unit suite also runs on the
+# oldest botocore it accepts (the project venv has the newest pinned one).
+OLDEST_BOTOCORE_VENV := .venv-botocore-oldest
+
+$(OLDEST_BOTOCORE_VENV)/.installed: requirements/botocore-oldest.txt
+	$(PYTHON) -m venv $(OLDEST_BOTOCORE_VENV)
+	$(OLDEST_BOTOCORE_VENV)/bin/pip install $(PIP_FLAGS) --no-deps -r requirements/botocore-oldest.txt
+	$(OLDEST_BOTOCORE_VENV)/bin/pip check $(PIP_FLAGS)
+	touch $@
+
+.PHONY: test-botocore-oldest
+test-botocore-oldest: $(OLDEST_BOTOCORE_VENV)/.installed ## The signer's unit suite on the oldest botocore it accepts (1.36.0)
+	$(OLDEST_BOTOCORE_VENV)/bin/python -m pytest -p no:cacheprovider tests/unit
+
 .PHONY: test-terraform
 test-terraform: init ## terraform test with a mocked AWS provider (offline)
 	$(TERRAFORM) test
@@ -128,7 +142,7 @@ checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PACKAGE) ## checko
 	  -f $(PLAN_JSON) --repo-root-for-plan-enrichment .
 
 .PHONY: test
-test: lint checkov-plan check-package test-python test-terraform test-e2e test-adversarial ## Run every check and test
+test: lint checkov-plan check-package test-python test-botocore-oldest test-terraform test-e2e test-adversarial ## Run every check and test
 
 # The long forms of the adversarial suite: property examples times FUZZ_SCALE, contract fuzzing
 # with FUZZ_EXAMPLES cases per operation, both with fresh randomness on every run.

@@ -1,6 +1,6 @@
 """Presigned S3 URLs without an S3 client: the canonical request SigV4 query auth defines,
-signed by botocore's own S3SigV4QueryAuth (its key derivation and HMAC), on the URL the client's
-endpoint rules would build.
+signed as SigV4 specifies (HMAC-SHA256, the standard library), on the URL the client's endpoint
+rules would build.
 
 Building a boto3 client (loading and parsing the S3 service model, the endpoint rule set, the
 event hooks) is most of a cold start and most of a warm presign; a presigned URL needs none of
@@ -9,10 +9,16 @@ auth, regional virtual-hosted URLs, path style for dotted buckets and behind
 AWS_ENDPOINT_URL(_S3)); tests/unit/test_presign_equivalence.py proves byte-for-byte equality with
 `generate_presigned_url` over a matrix of regions, partitions, endpoints, buckets, keys and
 headers.
+
+Only botocore's public API is used (its credential providers, `percent_encode` and its partition
+data): the Lambda runtime ships a botocore that AWS updates without notice, so the signer never
+leans on its private names.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import time
@@ -25,15 +31,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import botocore
-import botocore.auth
-from botocore.auth import UNSIGNED_PAYLOAD, S3SigV4QueryAuth
 from botocore.credentials import ContainerProvider, Credentials, EnvProvider, ReadOnlyCredentials
 from botocore.utils import percent_encode
 
 from .config import Settings
 
 _SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
-_host_from_url = botocore.auth._host_from_url  # type: ignore[attr-defined]  # the signers' own
+_ALGORITHM = "AWS4-HMAC-SHA256"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"  # a presigned URL never signs its body
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 # botocore's percent_encode, remembered: a batch of part URLs encodes the same key, credential
 # scope, signed header names and (long) session token for every URL.
 _encoded = lru_cache(maxsize=256)(percent_encode)
@@ -84,7 +90,15 @@ def _host_and_base(endpoint_url: str | None, region: str, bucket: str) -> tuple[
 
 @cache
 def _endpoint_host(endpoint_url: str) -> str:
-    return str(_host_from_url(endpoint_url))
+    """The Host header SigV4 signs for an endpoint URL: the host name (IPv6 in brackets) and
+    the port unless it is the scheme's default."""
+    url = urlsplit(endpoint_url)
+    host = url.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if url.port is not None and url.port != _DEFAULT_PORTS.get(url.scheme):
+        host = f"{host}:{url.port}"
+    return host
 
 
 @cache
@@ -104,9 +118,29 @@ def load_credentials() -> Credentials:
 
 
 def _expiry(credentials: Credentials) -> float | None:
-    """When refreshable credentials expire (epoch seconds), or None when unknown (static)."""
+    """When refreshable credentials expire (epoch seconds), or None when unknown (static).
+    botocore keeps it in an attribute of its own: read defensively, never required; without it
+    a URL keeps its configured lifetime (at most url_expiry_seconds)."""
     expiry = getattr(credentials, "_expiry_time", None)
     return expiry.timestamp() if isinstance(expiry, datetime) else None
+
+
+def utc_now() -> datetime:
+    """The signing clock: UTC, naive (SigV4 timestamps carry no zone)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _hmac(key: bytes, message: str) -> bytes:
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+
+
+def signing_key(secret_key: str, datestamp: str, region: str, service: str = "s3") -> bytes:
+    """SigV4's signing key: derived from the secret, the date, the region and the service alone,
+    so every URL of a day (and of a batch) can share it."""
+    key = _hmac(f"AWS4{secret_key}".encode(), datestamp)
+    for part in (region, service, "aws4_request"):
+        key = _hmac(key, part)
+    return key
 
 
 def _query_sort_key(pair: str) -> tuple[str, str]:
@@ -134,31 +168,6 @@ def _canonical_request(
     )
 
 
-class _Context:
-    """What botocore's string_to_sign and signature read from a request: its timestamp."""
-
-    def __init__(self, context: dict[str, str]) -> None:
-        self.context = context
-
-
-class _KeyedSigner(S3SigV4QueryAuth):
-    """botocore's S3 query signer, its signing key derived once: SigV4 derives the key from the
-    secret, the date, the region and the service alone, so a batch of URLs (and every URL of a
-    day) can share it. `derive_key` takes the steps of botocore's SigV4Auth.signature."""
-
-    signing_key: bytes = b""
-
-    def derive_key(self, datestamp: str) -> bytes:
-        sign = self._sign  # type: ignore[attr-defined]  # botocore's HMAC-SHA256 helper
-        k_date = sign(f"AWS4{self.credentials.secret_key}".encode(), datestamp)
-        k_region = sign(k_date, self._region_name)  # type: ignore[attr-defined]
-        k_service = sign(k_region, self._service_name)  # type: ignore[attr-defined]
-        return bytes(sign(k_service, "aws4_request"))
-
-    def signature(self, string_to_sign: str, request: Any) -> str:
-        return str(self._sign(self.signing_key, string_to_sign, hex=True))  # type: ignore[attr-defined]
-
-
 class Presigner:
     """Presigns S3 requests for one function's settings; credentials are loaded on first use."""
 
@@ -184,14 +193,14 @@ class Presigner:
         lifetime = expires_in
         if expiry is not None:
             lifetime = max(1, min(expires_in, int(expiry - time.time())))
-        # botocore's clock (naive UTC), the one its own signers read.
-        now = botocore.auth.get_current_datetime()  # type: ignore[attr-defined]
-        signer = _KeyedSigner(frozen, "s3", self._settings.region, expires=lifetime)
+        if not frozen.access_key or not frozen.secret_key:
+            raise NoCredentialsError("the credentials found have no access key or secret key")
+        now = utc_now()
         datestamp = now.strftime(_SIGV4_TIMESTAMP)[:8]
         if self._signing_key[:2] != (frozen.secret_key, datestamp):
-            self._signing_key = (frozen.secret_key, datestamp, signer.derive_key(datestamp))
-        signer.signing_key = self._signing_key[2]
-        return PresignBatch(self._settings, signer, frozen, now, lifetime)
+            key = signing_key(frozen.secret_key, datestamp, self._settings.region)
+            self._signing_key = (frozen.secret_key, datestamp, key)
+        return PresignBatch(self._settings, self._signing_key[2], frozen, now, lifetime)
 
     def presign(
         self,
@@ -214,22 +223,23 @@ class PresignBatch:
     def __init__(
         self,
         settings: Settings,
-        signer: _KeyedSigner,
+        key: bytes,
         frozen: ReadOnlyCredentials,
         now: datetime,
         lifetime: int,
     ) -> None:
         self._settings = settings
-        self._signer = signer
+        self._key = key
         timestamp = now.strftime(_SIGV4_TIMESTAMP)
-        self._context = _Context({"timestamp": timestamp})
+        scope = f"{timestamp[:8]}/{settings.region}/s3/aws4_request"
+        self._string_to_sign_head = f"{_ALGORITHM}\n{timestamp}\n{scope}\n"
         # X-Amz-Date has whole seconds: expires_at is exactly when S3 stops accepting the URLs.
         self.expires_at = now.replace(microsecond=0, tzinfo=UTC) + timedelta(seconds=lifetime)
-        credential = f"{frozen.access_key}/{timestamp[:8]}/{settings.region}/s3/aws4_request"
+        credential = f"{frozen.access_key}/{scope}"
         # botocore's auth parameters, percent-encoded, in its order; X-Amz-SignedHeaders
         # (which depends on the headers) goes between the two halves.
         self._auth_query = (
-            "X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            f"X-Amz-Algorithm={_ALGORITHM}"
             f"&X-Amz-Credential={_encoded(credential)}"
             f"&X-Amz-Date={timestamp}"
             f"&X-Amz-Expires={lifetime}"
@@ -271,8 +281,11 @@ class PresignBatch:
         return PartUrls(self, bucket, key, upload_id)
 
     def sign(self, canonical_request: str) -> str:
-        string_to_sign = self._signer.string_to_sign(self._context, canonical_request)  # type: ignore[arg-type]
-        return self._signer.signature(string_to_sign, self._context)
+        """SigV4: the hex HMAC-SHA256, under the day's signing key, of the algorithm, the
+        timestamp, the credential scope and the canonical request's SHA-256."""
+        digest = hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
+        string_to_sign = self._string_to_sign_head + digest
+        return hmac.new(self._key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 _CRC_HEADER = "x-amz-checksum-crc64nvme"

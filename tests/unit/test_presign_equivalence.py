@@ -8,10 +8,12 @@ and credentials (with and without a session token) is signed both ways and compa
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
+import botocore.auth
 import pytest
 from botocore.config import Config
 from botocore.credentials import Credentials, RefreshableCredentials
@@ -48,9 +50,25 @@ PUTS = {
 PARTS = {"part-1": (1, None), "part-10000-crc": (10_000, CRC)}
 
 
+def freeze_clocks(monkeypatch: pytest.MonkeyPatch, now: datetime) -> None:
+    """botocore's signing clock (for the reference URLs) and the signer's own, both at `now`."""
+    if hasattr(botocore.auth, "get_current_datetime"):
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda *args, **kwargs: now)
+    else:  # older botocore (1.36) reads datetime.datetime.utcnow() itself
+
+        class Frozen(datetime):
+            @classmethod
+            def utcnow(cls) -> datetime:  # type: ignore[override]
+                return now
+
+        clock = SimpleNamespace(datetime=Frozen, timezone=timezone, timedelta=timedelta)
+        monkeypatch.setattr(botocore.auth, "datetime", clock)
+    monkeypatch.setattr("signed_import.presign.utc_now", lambda: now)
+
+
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda *args, **kwargs: FIXED_NOW)
+    freeze_clocks(monkeypatch, FIXED_NOW)
 
 
 def settings_for(region: str, endpoint: str | None) -> Settings:
@@ -159,7 +177,7 @@ def test_the_signing_key_follows_the_date_and_the_secret(monkeypatch: pytest.Mon
     ]
     signatures = set()
     for now, secret in moments:
-        monkeypatch.setattr("botocore.auth.get_current_datetime", lambda *a, now=now, **k: now)
+        freeze_clocks(monkeypatch, now)
         credentials.secret_key = secret
         client = reference_client("eu-west-1", None, None, secret)
         expected = client.generate_presigned_url(
