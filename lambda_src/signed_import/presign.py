@@ -10,9 +10,10 @@ AWS_ENDPOINT_URL(_S3)); tests/unit/test_presign_equivalence.py proves byte-for-b
 `generate_presigned_url` over a matrix of regions, partitions, endpoints, buckets, keys and
 headers.
 
-Only botocore's public API is used (its credential providers, `percent_encode` and its partition
-data): the Lambda runtime ships a botocore that AWS updates without notice, so the signer never
-leans on its private names.
+Of botocore only its partition data is read here (and its credential providers, in
+credentials.py, when the environment has no static keys): the Lambda runtime ships a botocore that
+AWS updates without notice, so the signer never leans on its private names, and a cold start
+imports no more of it than the package itself.
 """
 
 from __future__ import annotations
@@ -28,25 +29,31 @@ from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import botocore
-from botocore.credentials import ContainerProvider, Credentials, EnvProvider, ReadOnlyCredentials
-from botocore.utils import percent_encode
 
 from .config import Settings
+from .credentials import (
+    CredentialSource,
+    FrozenCredentials,
+    NoCredentialsError,
+    expiry,
+    load_credentials,
+)
 
 _SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
 _ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"  # a presigned URL never signs its body
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-# botocore's percent_encode, remembered: a batch of part URLs encodes the same key, credential
-# scope, signed header names and (long) session token for every URL.
-_encoded = lru_cache(maxsize=256)(percent_encode)
 
 
-class NoCredentialsError(RuntimeError):
-    """Neither the environment nor the container endpoint gave credentials."""
+@lru_cache(maxsize=256)
+def _encoded(text: str, safe: str = "-_.~") -> str:
+    """botocore's percent_encode (UTF-8, then every byte but the unreserved ones and `safe`),
+    remembered: a batch of part URLs encodes the same key, credential scope, signed header names
+    and (long) session token for every URL."""
+    return quote(text, safe=safe)
 
 
 @dataclass(frozen=True)
@@ -106,25 +113,6 @@ def _scheme(endpoint_url: str | None) -> str:
     return urlsplit(endpoint_url).scheme if endpoint_url else "https"
 
 
-def load_credentials() -> Credentials:
-    """The runtime's credentials, as botocore's chain would find them in Lambda: the environment
-    (the usual runtime), else the container credentials endpoint (SnapStart), which botocore
-    refreshes before they expire."""
-    for provider in (EnvProvider(), ContainerProvider()):
-        credentials = provider.load()
-        if credentials is not None:
-            return credentials
-    raise NoCredentialsError("no AWS credentials in the environment or the container endpoint")
-
-
-def _expiry(credentials: Credentials) -> float | None:
-    """When refreshable credentials expire (epoch seconds), or None when unknown (static).
-    botocore keeps it in an attribute of its own: read defensively, never required; without it
-    a URL keeps its configured lifetime (at most url_expiry_seconds)."""
-    expiry = getattr(credentials, "_expiry_time", None)
-    return expiry.timestamp() if isinstance(expiry, datetime) else None
-
-
 def utc_now() -> datetime:
     """The signing clock: UTC, naive (SigV4 timestamps carry no zone)."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -171,13 +159,13 @@ def _canonical_request(
 class Presigner:
     """Presigns S3 requests for one function's settings; credentials are loaded on first use."""
 
-    def __init__(self, settings: Settings, credentials: Credentials | None = None) -> None:
+    def __init__(self, settings: Settings, credentials: CredentialSource | None = None) -> None:
         self._settings = settings
         self._credentials = credentials
         self._signing_key: tuple[str | None, str, bytes] = ("", "", b"")  # secret, date, key
 
     @property
-    def credentials(self) -> Credentials:
+    def credentials(self) -> CredentialSource:
         if self._credentials is None:
             self._credentials = load_credentials()
         return self._credentials
@@ -189,10 +177,10 @@ class Presigner:
         URLs' lifetime is cut to what they have left, so expires_at never promises more."""
         credentials = self.credentials
         frozen = credentials.get_frozen_credentials()  # refreshes near expiry
-        expiry = _expiry(credentials)
+        expires = expiry(credentials)
         lifetime = expires_in
-        if expiry is not None:
-            lifetime = max(1, min(expires_in, int(expiry - time.time())))
+        if expires is not None:
+            lifetime = max(1, min(expires_in, int(expires - time.time())))
         if not frozen.access_key or not frozen.secret_key:
             raise NoCredentialsError("the credentials found have no access key or secret key")
         now = utc_now()
@@ -224,7 +212,7 @@ class PresignBatch:
         self,
         settings: Settings,
         key: bytes,
-        frozen: ReadOnlyCredentials,
+        frozen: FrozenCredentials,
         now: datetime,
         lifetime: int,
     ) -> None:
