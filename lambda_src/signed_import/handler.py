@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+import botocore
 from botocore.exceptions import ClientError as BotoClientError
 
 from .completion import complete
@@ -44,6 +46,15 @@ SETTINGS = load_settings(os.environ)
 # A runtime whose botocore is too old for multipart imports still signs single PUTs: the
 # multipart calls alone answer 501, and the init says why once.
 MULTIPART_UNSUPPORTED = multipart_unsupported() if SETTINGS.multipart_enabled else None
+# What the runtime brought, once per init: AWS updates a runtime's botocore without notice.
+LOGGER.info(
+    "signer started",
+    extra={
+        "python": sys.version.split()[0],
+        "botocore": botocore.__version__,
+        "multipart": SETTINGS.multipart_enabled and MULTIPART_UNSUPPORTED is None,
+    },
+)
 if MULTIPART_UNSUPPORTED is not None:
     LOGGER.error(MULTIPART_UNSUPPORTED)
 PRESIGNER = Presigner(SETTINGS)

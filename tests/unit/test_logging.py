@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import platform
 from typing import Any
 
+import botocore
 import pytest
 
 from .helpers import (
@@ -189,3 +191,26 @@ def test_multipart_routes_log_one_line_each_and_no_url(
         text = rendered(record)
         for url in urls:
             assert query(url)["X-Amz-Signature"] not in text
+
+
+@pytest.mark.parametrize(("version", "multipart"), [("1.44.8", True), ("1.35.99", False)])
+def test_init_logs_the_runtimes_botocore_once(
+    load_signer: LoadSigner,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    version: str,
+    multipart: bool,
+) -> None:
+    """AWS updates a runtime's botocore without notice: each init says which one it got, and
+    whether multipart imports work with it."""
+    monkeypatch.setattr(botocore, "__version__", version)
+    caplog.set_level(logging.INFO)
+
+    signer = load_signer(MULTIPART_ENABLED="true", MULTIPART_THRESHOLD_BYTES=str(16 * 1024 * 1024))
+    signer.invoke(request_body())
+
+    [started] = [r for r in caplog.records if r.getMessage() == "signer started"]
+    assert started.name == SIGNER_LOGGER
+    fields = vars(started)
+    assert (fields["botocore"], fields["multipart"]) == (version, multipart)
+    assert fields["python"] == platform.python_version()
