@@ -171,6 +171,10 @@ bench-signer: $(VENV)/.installed $(PACKAGE) ## The signer zip against the classi
 bench-client: $(VENV)/.installed $(PACKAGE) ## The signed-import CLI against boto3's upload_file: throughput, memory, scaling (build/bench-client.md)
 	$(PY) benchmarks/bench_client.py $(BENCH_CLIENT_FLAGS)
 
+.PHONY: test-aws
+test-aws: $(VENV)/.installed $(PACKAGE) ## Opt-in acceptance in a sandbox AWS account: apply examples/complete, upload, curl, destroy (SIGNED_IMPORT_AWS_ACCEPTANCE=yes)
+	PYTHONPATH=tools $(PY) -m acceptance.aws
+
 # Options of the load run, e.g. LOAD_FLAGS="--consumers 100 --imports 50".
 LOAD_FLAGS ?=
 

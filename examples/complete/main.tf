@@ -23,7 +23,60 @@ variable "region" {
   default     = "eu-west-1"
 }
 
+variable "cors_allowed_origins" {
+  description = "Web origins whose pages may call the API and upload to the bucket."
+  type        = list(string)
+  default     = ["https://orders.example.com"]
+  nullable    = false
+}
+
+variable "allowed_source_cidrs" {
+  description = "Networks allowed to call the API: its resource policy denies requests from every other source address. Narrow it to the partners' ranges."
+  type        = list(string)
+  default     = ["0.0.0.0/0", "::/0"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.allowed_source_cidrs) > 0 && alltrue([for cidr in var.allowed_source_cidrs : can(cidrhost(cidr, 0))])
+    error_message = "allowed_source_cidrs must list at least one CIDR block, e.g. 203.0.113.0/24."
+  }
+}
+
 data "aws_caller_identity" "current" {}
+
+# API Gateway's resource policy: callers still need a Cognito token; this adds where they may
+# call from. With a Cognito authorizer the policy must also allow the call explicitly, or API
+# Gateway denies it. "execute-api:/*" is this API (see the module's api_resource_policy).
+data "aws_iam_policy_document" "api" {
+  statement {
+    sid       = "CallersInvoke"
+    actions   = ["execute-api:Invoke"]
+    resources = ["execute-api:/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+  }
+
+  statement {
+    sid       = "OnlyFromAllowedNetworks"
+    effect    = "Deny"
+    actions   = ["execute-api:Invoke"]
+    resources = ["execute-api:/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "NotIpAddress"
+      variable = "aws:SourceIp"
+      values   = var.allowed_source_cidrs
+    }
+  }
+}
 
 data "aws_iam_policy_document" "imports_key" {
   #checkov:skip=CKV_AWS_109:A key policy's "*" resource means this key only; the account root administers it (AWS default).
@@ -79,7 +132,8 @@ module "imports" {
   kms_key_arn            = aws_kms_key.imports.arn
   logs_kms_key_arn       = aws_kms_key.imports.arn
   object_expiration_days = 30
-  cors_allowed_origins   = ["https://orders.example.com"]
+  cors_allowed_origins   = var.cors_allowed_origins
+  api_resource_policy    = data.aws_iam_policy_document.api.json
 
   throttling_rate_limit      = 20
   throttling_burst_limit     = 40

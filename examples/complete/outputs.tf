@@ -17,3 +17,33 @@ output "imported_queue_url" {
   description = "SQS queue receiving an EventBridge \"Object Created\" event for every completed import."
   value       = aws_sqs_queue.imported.id
 }
+
+output "rest_api_id" {
+  description = "ID of the REST API."
+  value       = module.imports.rest_api_id
+}
+
+output "stage_name" {
+  description = "Name of the API's stage."
+  value       = module.imports.stage_name
+}
+
+output "user_pool_id" {
+  description = "Cognito user pool whose ID tokens the API accepts."
+  value       = aws_cognito_user_pool.users.id
+}
+
+output "lambda_function_name" {
+  description = "Name of the signer function."
+  value       = module.imports.lambda_function_name
+}
+
+output "lambda_log_group_name" {
+  description = "The signer's log group."
+  value       = module.imports.lambda_log_group_name
+}
+
+output "access_log_group_name" {
+  description = "The stage's access log group (one JSON line per request)."
+  value       = module.imports.access_log_group_name
+}

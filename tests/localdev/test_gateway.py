@@ -460,6 +460,55 @@ def test_request_validator_refuses_bodies_off_the_schema(
     assert fake.calls == []
 
 
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "integrationStatus": "$context.integration.status",
+        "errorType": "$context.error.responseType",
+        "errorMessage": "$context.error.message",
+        "user": "$context.identity.user",
+    }
+)
+
+
+def test_each_request_gets_an_access_log_line_in_the_stages_format(fake: FakeLambda) -> None:
+    gateway = LocalGateway(build_document(), STAGE, fake, access_log_format=ACCESS_LOG_FORMAT)
+
+    created = post_import(gateway)
+    refused = post_import(gateway, {"size": -1})
+    unknown = gateway.handle("GET", "/v1/nowhere")
+
+    lines = [json.loads(line) for line in gateway.access_log]
+    assert [line["requestId"] for line in lines] == [
+        response.header("x-amzn-RequestId") for response in (created, refused, unknown)
+    ]
+    assert lines[0] == {
+        **lines[0],
+        "httpMethod": "POST",
+        "resourcePath": "/import",
+        "status": "201",
+        "protocol": "HTTP/1.1",
+        "integrationStatus": "200",  # Lambda's Invoke, not the function's statusCode
+        "errorType": "-",
+        "user": "-",  # no value: logged as "-"
+    }
+    assert (lines[1]["status"], lines[1]["errorType"], lines[1]["errorMessage"]) == (
+        "400",
+        "BAD_REQUEST_BODY",
+        "Invalid request body",
+    )
+    assert lines[1]["integrationStatus"] == "-"
+    assert (lines[2]["status"], lines[2]["errorType"], lines[2]["resourcePath"]) == (
+        "403",
+        "MISSING_AUTHENTICATION_TOKEN",
+        "-",
+    )
+
+
 def test_validator_applies_without_content_type(gateway: LocalGateway, fake: FakeLambda) -> None:
     response = gateway.handle("POST", "/v1/import", body=b'{"size": -1}')
 

@@ -28,8 +28,17 @@ def free_port() -> int:
 class MotoServer:
     """moto_server from the project's virtualenv, listening on 127.0.0.1 only."""
 
-    def __init__(self, port: int | None = None, start_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        start_timeout: float = 30.0,
+        *,
+        loads_managed_policies: bool = False,
+    ) -> None:
+        """`loads_managed_policies`: IAM knows AWS's managed policies (attachable by ARN), at
+        the cost of loading them into every account it serves."""
         self.port = port or free_port()
+        self.loads_managed_policies = loads_managed_policies
         self.endpoint = f"http://{LOOPBACK}:{self.port}"
         self._start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -64,7 +73,12 @@ class MotoServer:
             [sys.executable, "-m", "localdev.moto_server", "-H", LOOPBACK, "-p", str(self.port)],
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path},
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": path,
+                "MOTO_IAM_LOAD_MANAGED_POLICIES": str(self.loads_managed_policies).lower(),
+            },
             start_new_session=True,  # Ctrl-C in the terminal reaches us, not the server
         )
         deadline = time.monotonic() + self._start_timeout

@@ -30,6 +30,7 @@ import re
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,7 +42,7 @@ from urllib.parse import parse_qsl, unquote
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
 
-from localdev import mock_integration
+from localdev import access_log, mock_integration
 
 LOGGER = logging.getLogger("localdev.gateway")
 ACCESS_LOGGER = logging.getLogger("localdev.gateway.access")
@@ -156,6 +157,10 @@ class _Request:
     body: bytes
     source_ip: str
     request_id: str
+    protocol: str = "HTTP/1.1"
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # $context values learned while answering (route, error, integration): the access log's.
+    context: dict[str, object] = field(default_factory=dict, compare=False)
 
     def header(self, name: str) -> str | None:
         """The last value, as API Gateway's single-value `headers` keeps it."""
@@ -461,13 +466,17 @@ class LocalGateway:
         *,
         function_name: str = "signed-import",
         function_timeout_ms: int | None = None,
+        access_log_format: str | None = None,
     ) -> None:
         """`function_timeout_ms`: the function's own timeout (its configuration's Timeout),
         after which Lambda stops an invocation and API Gateway answers 502; None leaves only
-        the integration timeout of each operation (504)."""
+        the integration timeout of each operation (504). `access_log_format`: the stage's
+        (accessLogSettings.format); each request's line is logged and kept in `access_log`."""
         if not re.fullmatch(r"[A-Za-z0-9_-]+", stage):
             raise ValueError(f"invalid stage name {stage!r}")
         self.stage = stage
+        self.access_log_format = access_log_format
+        self.access_log: deque[str] = deque(maxlen=10_000)
         self.function_name = function_name
         self.function_timeout_ms = function_timeout_ms
         self._invoke = invoke
@@ -512,24 +521,60 @@ class LocalGateway:
         query: str = "",
         body: bytes = b"",
         source_ip: str = "127.0.0.1",
+        protocol: str = "HTTP/1.1",
     ) -> LocalResponse:
         """Answer one request as the deployed stage would; never raises for a bad request or a
         failing Lambda. `path` includes the stage (`/v1/import`); `query` excludes the `?`."""
         started = time.monotonic()
         pairs = headers.items() if isinstance(headers, Mapping) else headers
         request = _Request(
-            method.upper(), path, tuple(pairs), query, body, source_ip, str(uuid.uuid4())
+            method.upper(),
+            path,
+            tuple(pairs),
+            query,
+            body,
+            source_ip,
+            str(uuid.uuid4()),
+            protocol,
         )
         response = self._respond(request)
-        ACCESS_LOGGER.info(
-            "%s %s %d %.0fms requestId=%s",
-            request.method,
-            request.path,
-            response.status,
-            (time.monotonic() - started) * 1000,
-            request.request_id,
-        )
+        latency_ms = round((time.monotonic() - started) * 1000)
+        if self.access_log_format is None:
+            ACCESS_LOGGER.info(
+                "%s %s %d %dms requestId=%s",
+                request.method,
+                request.path,
+                response.status,
+                latency_ms,
+                request.request_id,
+            )
+        else:
+            line = access_log.render(
+                self.access_log_format, self._access_values(request, response, latency_ms)
+            )
+            self.access_log.append(line)
+            ACCESS_LOGGER.info("%s", line)
         return response
+
+    def _access_values(
+        self, request: _Request, response: LocalResponse, latency_ms: int
+    ) -> dict[str, object]:
+        """The $context values of one request that the access log format can name."""
+        return {
+            "requestId": request.request_id,
+            "extendedRequestId": request.request_id,
+            "requestTime": request.started.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(request.started.timestamp() * 1000),
+            "identity.sourceIp": request.source_ip,
+            "httpMethod": request.method,
+            "path": request.path,
+            "stage": self.stage,
+            "status": response.status,
+            "protocol": request.protocol,
+            "responseLength": len(response.body),
+            "responseLatency": latency_ms,
+            **request.context,
+        }
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
         """Serve HTTP on a daemon thread until `close()`; port 0 picks a free port (see `url`)."""
@@ -590,6 +635,7 @@ class LocalGateway:
                 "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", request
             )
         route, operation, resource_path, path_parameters = found
+        request.context["resourcePath"] = route.template
         missing = self._missing_parameters(operation, request)
         if missing:
             message = f"Missing required request parameters: [{', '.join(missing)}]"
@@ -757,6 +803,10 @@ class LocalGateway:
                 "INTEGRATION_TIMEOUT", "Endpoint request timed out", request
             )
         payload, failed = invocation.payload, invocation.failed
+        # "For Lambda proxy integration, the status code returned from AWS Lambda, not from the
+        # backend Lambda function code" ($context.integration.status): Invoke answered 200.
+        request.context["integration.status"] = 200
+        request.context["integration.latency"] = round((time.monotonic() - started) * 1000)
         if not failed:
             # Binary responses are decoded only for clients that accept a binary media type.
             accept = _media_type(request.header("accept"))
@@ -778,6 +828,7 @@ class LocalGateway:
         """Render an error API Gateway answers itself, through the document's gateway responses
         (falling back to DEFAULT_4XX / DEFAULT_5XX, then to API Gateway's own default)."""
         default_status = _DEFAULT_STATUS[response_type]
+        request.context.update({"error.responseType": response_type, "error.message": message})
         fallback = "DEFAULT_4XX" if default_status < 500 else "DEFAULT_5XX"
         spec = (
             self._gateway_responses.get(response_type)
@@ -886,6 +937,7 @@ class _Handler(BaseHTTPRequestHandler):
             query=query,
             body=body,
             source_ip=self.client_address[0],
+            protocol=self.request_version,
         )
         self.send_response(response.status)
         for name, value in response.headers:

@@ -54,21 +54,36 @@ def deployed(
     try:
         with timed("terraform apply examples/local"):
             terraform.apply()
-        outputs = terraform.outputs()
-        function = moto.client("lambda").get_function(FunctionName=outputs["lambda_function_name"])
-        configuration = dict(function["Configuration"])
-        handler = load_deployed_handler(configuration, PACKAGE, moto.client_env())
-        document = json.loads(outputs["openapi_document"])
-        with LocalGateway(
-            document,
-            outputs["stage_name"],
-            handler,
-            function_name=configuration["FunctionName"],
-            function_timeout_ms=int(configuration["Timeout"]) * 1000,
-        ) as gateway:
-            gateway.serve(LOOPBACK, 0)
-            yield LocalStack(terraform, outputs, configuration, gateway)
+        with serving(moto, terraform.outputs()) as (function, gateway):
+            yield LocalStack(terraform, terraform.outputs(), function, gateway)
     finally:
         if terraform.state.exists():  # an apply interrupted before it saved anything left nothing
             with timed("terraform destroy"):
                 terraform.destroy()
+
+
+@contextmanager
+def serving(
+    moto: MotoServer, outputs: Mapping[str, Any]
+) -> Iterator[tuple[dict[str, Any], LocalGateway]]:
+    """The stack a configuration applied on moto: its function (configuration, and the handler
+    loaded from the deployed zip) behind the local gateway, serving the stage's OpenAPI
+    document and writing its access log format. Needs the outputs rest_api_id, stage_name,
+    lambda_function_name and openapi_document."""
+    function = moto.client("lambda").get_function(FunctionName=outputs["lambda_function_name"])
+    configuration = dict(function["Configuration"])
+    handler = load_deployed_handler(configuration, PACKAGE, moto.client_env())
+    document = json.loads(outputs["openapi_document"])
+    stage = moto.client("apigateway").get_stage(
+        restApiId=outputs["rest_api_id"], stageName=outputs["stage_name"]
+    )
+    with LocalGateway(
+        document,
+        outputs["stage_name"],
+        handler,
+        function_name=configuration["FunctionName"],
+        function_timeout_ms=int(configuration["Timeout"]) * 1000,
+        access_log_format=stage.get("accessLogSettings", {}).get("format"),
+    ) as gateway:
+        gateway.serve(LOOPBACK, 0)
+        yield configuration, gateway

@@ -1,0 +1,417 @@
+"""The acceptance checks: what a platform engineer would try by hand after `terraform apply`.
+
+Each check takes the deployment (a Target) and a scratch directory, asserts, and returns what
+it saw worth reporting. `run_all` runs every check, even after one fails, and reports them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from acceptance.target import LISTED_ORIGIN, SECOND_ORIGIN, UNLISTED_ORIGIN, Target
+
+MIB = 1024 * 1024
+CLI = str(Path(sys.executable).with_name("signed-import"))
+RESOURCE_POLICY_SID = "OnlyFromAllowedNetworks"  # examples/complete's Deny statement
+# Above examples/complete's multipart threshold (the module's default, 100 MiB): 21 parts of 5 MiB.
+MULTIPART_SIZE = 100 * MIB + 1
+PART_SIZE = 5 * MIB
+INTERRUPT_AFTER_PARTS = 2
+
+
+@dataclass
+class Context:
+    """What the checks share: the deployment, a token, a scratch folder, request ids seen."""
+
+    target: Target
+    token: str
+    scratch: Path
+    request_ids: dict[str, int] = field(default_factory=dict)  # id -> status answered
+
+    @property
+    def bucket(self) -> str:
+        return str(self.target.outputs["bucket_name"])
+
+    def cli(self, *args: str, stdin: int | None = None) -> subprocess.Popen[bytes]:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.scratch),
+            "SIGNED_IMPORT_API": self.target.import_url,
+            "SIGNED_IMPORT_TOKEN": self.token,
+            "SIGNED_IMPORT_STATE_DIR": str(self.scratch / "state"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        return subprocess.Popen(
+            [CLI, *args],
+            env=env,
+            cwd=self.scratch,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+    def run_cli(self, *args: str) -> tuple[int, str, str]:
+        process = self.cli(*args)
+        out, err = process.communicate(timeout=600)
+        return process.returncode, out.decode(), err.decode()
+
+
+class CheckFailed(Exception):
+    """What a check expected and did not see."""
+
+
+def expect(condition: object, message: object) -> None:
+    """A check's assertion (kept under python -O, unlike `assert`)."""
+    if not condition:
+        raise CheckFailed(str(message))
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    passed: bool
+    detail: str
+    seconds: float
+
+
+# --- the token ---------------------------------------------------------------------------
+
+
+def cognito_id_token(target: Target) -> str:
+    """An ID token of a new user in the stack's pool, through a new app client allowing the
+    admin password flow (both go with the pool on destroy)."""
+    cognito = target.client("cognito-idp")
+    pool = target.outputs["user_pool_id"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName="signed-import-acceptance",
+        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        GenerateSecret=False,
+    )["UserPoolClient"]["ClientId"]
+    username = f"acceptance-{secrets.token_hex(4)}"
+    password = f"Aa1!{secrets.token_urlsafe(24)}"  # meets the default password policy
+    cognito.admin_create_user(UserPoolId=pool, Username=username, MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username=username, Password=password, Permanent=True
+    )
+    answer = cognito.admin_initiate_auth(
+        UserPoolId=pool,
+        ClientId=client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
+    )
+    return str(answer["AuthenticationResult"]["IdToken"])
+
+
+# --- uploads with the CLI ----------------------------------------------------------------
+
+
+def _stored_sha256(ctx: Context, key: str) -> tuple[int, str]:
+    body = ctx.target.client("s3").get_object(Bucket=ctx.bucket, Key=key)["Body"]
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in iter(lambda: body.read(MIB), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def single_put(ctx: Context) -> str:
+    data = b"order_id,amount\n" + b"".join(b"%d,9.99\n" % n for n in range(2000))
+    path = ctx.scratch / "orders.csv"
+    path.write_bytes(data)
+
+    code, out, err = ctx.run_cli("upload", str(path), "--json")
+
+    expect(code == 0, f"exit {code}: {err}")
+    result = json.loads(out)
+    expect(result["method"] == "PUT", result)
+    expect(
+        _stored_sha256(ctx, result["key"]) == (len(data), hashlib.sha256(data).hexdigest()),
+        '_stored_sha256(ctx, result["key"]) == (len(data), hashlib.sha256(data).hexdigest())',
+    )
+    return f"{len(data):,} bytes in one PUT, stored byte for byte"
+
+
+def _parts_stored(ctx: Context) -> tuple[str | None, int]:
+    """The import's upload id (the only multipart upload in the bucket) and its parts."""
+    s3 = ctx.target.client("s3")
+    uploads = s3.list_multipart_uploads(Bucket=ctx.bucket).get("Uploads", [])
+    if not uploads:
+        return None, 0
+    upload = uploads[0]
+    parts = s3.list_parts(Bucket=ctx.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    return upload["UploadId"], len(parts.get("Parts", []))
+
+
+def multipart_interrupted_and_resumed(ctx: Context) -> str:
+    """A multipart upload from a pipe, interrupted (SIGINT) once two parts are stored
+    whatever the network's speed (the rest of the bytes are not written yet), then finished
+    with `signed-import resume` from the file: the stored parts are kept, the others sent."""
+    data = secrets.token_bytes(MULTIPART_SIZE)
+    path = ctx.scratch / "orders-large.csv"
+    path.write_bytes(data)
+    head = INTERRUPT_AFTER_PARTS * PART_SIZE + 1
+    process = ctx.cli(
+        "upload", "-", "--size", str(len(data)), "--part-size", "5MiB", "--concurrency", "2",
+        "--content-type", "text/csv", "--filename", path.name, "--json",
+        stdin=subprocess.PIPE,
+    )  # fmt: skip
+    if process.stdin is None:
+        raise CheckFailed("the CLI has no stdin pipe")
+    process.stdin.write(data[:head])
+    process.stdin.flush()
+    deadline = time.monotonic() + 300
+    parts = 0
+    while parts < INTERRUPT_AFTER_PARTS:
+        if process.poll() is not None:
+            raise CheckFailed(f"the CLI ended early: {process.communicate()}")
+        expect(time.monotonic() < deadline, f"{parts} part(s) stored after 300 s")
+        time.sleep(0.2)
+        _, parts = _parts_stored(ctx)
+    # Ctrl-C in a terminal: the whole pipeline gets SIGINT, so the producer ends too, and the
+    # stream closes just after the CLI was interrupted.
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    _, err_bytes = process.communicate(timeout=120)
+    err = err_bytes.decode()
+    expect(process.returncode == 130, f"exit {process.returncode}: {err}")
+    expect("signed-import resume" in err, err)
+    import_id = err.split("signed-import resume ", 1)[1].split()[0]
+
+    code, out, err = ctx.run_cli("resume", import_id, str(path), "--json")
+
+    expect(code == 0, f"resume: exit {code}: {err}")
+    result = json.loads(out)
+    total = -(-len(data) // PART_SIZE)
+    expect(result["parts_resumed"] >= INTERRUPT_AFTER_PARTS, result)
+    expect(result["parts_resumed"] + result["parts_uploaded"] == total, result)
+    expect(
+        _stored_sha256(ctx, result["key"]) == (len(data), hashlib.sha256(data).hexdigest()),
+        '_stored_sha256(ctx, result["key"]) == (len(data), hashlib.sha256(data).hexdigest())',
+    )
+    expect(_parts_stored(ctx) == (None, 0), "a multipart upload was left behind")
+    return (
+        f"{len(data):,} bytes in {total} parts: interrupted with {result['parts_resumed']} "
+        f"stored, resumed with {result['parts_uploaded']} more, stored byte for byte"
+    )
+
+
+# --- the API with curl ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    version: str  # the HTTP version curl spoke
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def curl(
+    ctx: Context,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: str | None = None,
+    *,
+    http2: bool,
+) -> Answer:
+    """One request with curl. Over HTTP/2 a browser's header names arrive in lower case; on a
+    target without HTTP/2 the same lower-case names are sent over HTTP/1.1."""
+    head, out = ctx.scratch / "curl-head", ctx.scratch / "curl-body"
+    version = ["--http2"] if http2 and ctx.target.http2 else ["--http1.1"]
+    command = ["curl", "-sS", "--max-time", "60", *version, "-X", method, url,
+               "-D", str(head), "-o", str(out), "-w", "%{http_code} %{http_version}"]  # fmt: skip
+    for name, value in headers.items():
+        command += ["-H", f"{name.lower() if http2 else name}: {value}"]
+    if body is not None:
+        command += ["--data-binary", body]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=90, check=True)
+    status, spoken = done.stdout.split()
+    lines = head.read_text().splitlines()[1:]
+    fields = dict(line.split(":", 1) for line in lines if ":" in line)
+    answer = Answer(
+        int(status),
+        spoken,
+        {name.strip().lower(): value.strip() for name, value in fields.items()},
+        out.read_bytes(),
+    )
+    request_id = answer.headers.get("x-amzn-requestid")
+    if request_id:
+        ctx.request_ids[request_id] = answer.status
+    return answer
+
+
+def _error_code(answer: Answer) -> str:
+    return str(answer.json()["error"]["code"])
+
+
+def cors_and_errors(ctx: Context) -> str:
+    """Preflights and error answers from a listed and an unlisted origin, over HTTP/1.1 and
+    HTTP/2: what a browser gets (and whether it may read it) in each case."""
+    url = ctx.target.import_url
+    auth = {"Authorization": ctx.token, "Content-Type": "application/json"}
+    preflight_headers = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    for http2 in (False, True):
+        for origin, listed in ((LISTED_ORIGIN, True), (UNLISTED_ORIGIN, False)):
+            where = f"{'HTTP/2' if http2 else 'HTTP/1.1'} from {origin}"
+            echoed = origin if listed else None
+            preflight = curl(
+                ctx, "OPTIONS", url, {"Origin": origin, **preflight_headers}, http2=http2
+            )
+            expect(preflight.status == 204, f"preflight {where}: {preflight.status}")
+            allowed = preflight.headers.get("access-control-allow-origin")
+            expect(allowed == echoed, f"preflight {where}: Access-Control-Allow-Origin {allowed}")
+            if http2 and ctx.target.http2:
+                expect(preflight.version == "2", f"curl spoke HTTP/{preflight.version}")
+
+            # Refused by API Gateway's request validator: a gateway response, JSON, readable
+            # by the page of the one listed origin.
+            invalid = curl(
+                ctx, "POST", url, {**auth, "Origin": origin}, '{"size": -1}', http2=http2
+            )
+            expect(invalid.status == 400, f"invalid body {where}: {invalid.status}")
+            expect(_error_code(invalid) == "InvalidBody", f"invalid body {where}: {invalid.body!r}")
+            allowed = invalid.headers.get("access-control-allow-origin")
+            expect(allowed == LISTED_ORIGIN, f"invalid body {where}: {allowed}")
+
+            # Refused by the signer: its own CORS answer names a listed origin only.
+            png = '{"size": 5, "content_type": "image/png"}'
+            refused = curl(ctx, "POST", url, {**auth, "Origin": origin}, png, http2=http2)
+            expect(refused.status == 415, f"415 {where}: {refused.status} {refused.body!r}")
+            expect("error" in refused.json(), f"415 {where}: {refused.body!r}")
+            allowed = refused.headers.get("access-control-allow-origin")
+            expect(allowed == echoed, f"415 {where}: Access-Control-Allow-Origin {allowed}")
+
+            if ctx.target.verifies_authorization:
+                csv = '{"size": 5, "content_type": "text/csv"}'
+                anonymous = curl(
+                    ctx, "POST", url, {"Content-Type": "application/json", "Origin": origin},
+                    csv, http2=http2,
+                )  # fmt: skip
+                expect(anonymous.status == 401, f"no token {where}: {anonymous.status}")
+                expect(_error_code(anonymous) == "Unauthorized", f"no token {where}")
+    spoken = (
+        "HTTP/1.1 and HTTP/2" if ctx.target.http2 else "HTTP/1.1 (with HTTP/2's lower-case names)"
+    )
+    checked = "preflight, 400, 415" + (", 401" if ctx.target.verifies_authorization else "")
+    untested = "" if ctx.target.verifies_authorization else "; 401 without a token: AWS only"
+    return f"{checked} over {spoken}, from a listed and an unlisted origin{untested}"
+
+
+def access_log_is_json(ctx: Context) -> str:
+    """Every request the curl checks made has one access-log line, and it parses as JSON."""
+    expect(ctx.request_ids, "no request ids to look for (the curl check did not run?)")
+    lines = ctx.target.access_log(ctx.request_ids)
+    parsed = [json.loads(line) for line in lines]  # raises on a line that is not JSON
+    by_id = {entry["requestId"]: entry for entry in parsed}
+    missing = set(ctx.request_ids) - set(by_id)
+    expect(not missing, f"no access-log line for {sorted(missing)}")
+    for request_id, status in ctx.request_ids.items():
+        expect(by_id[request_id]["status"] == str(status), by_id[request_id])
+    errors = sorted({entry["errorType"] for entry in parsed if entry["errorType"] != "-"})
+    return f"{len(ctx.request_ids)} lines, all JSON (error types: {', '.join(errors)})"
+
+
+def body_change_keeps_the_resource_policy(ctx: Context) -> str:
+    """A change of the OpenAPI body (another CORS origin) is an overwrite PutRestApi: the
+    resource policy must still be there afterwards, and the API must still answer."""
+    apigateway = ctx.target.client("apigateway")
+    api_id = ctx.target.outputs["rest_api_id"]
+    before = ctx.target.outputs["openapi_document"]
+    expect(
+        RESOURCE_POLICY_SID in (apigateway.get_rest_api(restApiId=api_id).get("policy") or ""),
+        'RESOURCE_POLICY_SID in (apigateway.get_rest_api(restApiId=api_id).get("policy") or "")',
+    )
+
+    ctx.target.reapply({"cors_allowed_origins": [LISTED_ORIGIN, SECOND_ORIGIN]})
+
+    expect(ctx.target.outputs["openapi_document"] != before, "the body did not change")
+    policy = apigateway.get_rest_api(restApiId=api_id).get("policy") or ""
+    expect(RESOURCE_POLICY_SID in policy, f"resource policy after the body change: {policy!r}")
+    body = '{"size": 5, "content_type": "text/csv"}'
+    headers = {"Authorization": ctx.token, "Content-Type": "application/json"}
+    for _ in range(30):  # a new deployment takes a few seconds to serve
+        answer = curl(ctx, "POST", ctx.target.import_url, headers, body, http2=False)
+        if answer.status == 201:
+            break
+        time.sleep(2)
+    expect(answer.status == 201, f"after the body change: {answer.status} {answer.body!r}")
+    return f"policy statement {RESOURCE_POLICY_SID} kept; POST /import still 201"
+
+
+def runtime_botocore(ctx: Context) -> str:
+    version = ctx.target.runtime_botocore()
+    if not version:
+        raise CheckFailed("the function's init logged no botocore version")
+    numbers = tuple(int(part) for part in version.split(".")[:3])
+    expect(numbers >= (1, 36, 0), f"botocore {version}: multipart imports answer 501")
+    return f"runtime botocore {version}"
+
+
+CHECKS: list[Callable[[Context], str]] = [
+    single_put,
+    multipart_interrupted_and_resumed,
+    cors_and_errors,
+    access_log_is_json,
+    runtime_botocore,
+    body_change_keeps_the_resource_policy,  # last: it changes the API
+]
+
+
+@contextmanager
+def _timed() -> Iterator[Callable[[], float]]:
+    started = time.monotonic()
+    yield lambda: time.monotonic() - started
+
+
+def run_all(target: Target, scratch: Path) -> list[Result]:
+    """Every check, in order, each reported whatever the others did."""
+    ctx = Context(target, cognito_id_token(target), scratch)
+    results = []
+    for check in CHECKS:
+        with _timed() as elapsed:
+            try:
+                detail, passed = check(ctx), True
+            except Exception as err:  # reported, and the run fails
+                detail, passed = f"{type(err).__name__}: {err}", False
+        results.append(Result(check.__name__, passed, detail, elapsed()))
+        print(f"{'pass' if passed else 'FAIL'}  {check.__name__}: {detail}", file=sys.stderr)
+    return results
+
+
+def empty_bucket(target: Target) -> None:
+    """Every object version, delete marker and unfinished upload, so that destroy can delete
+    the bucket (examples/complete does not force_destroy it)."""
+    s3 = target.client("s3")
+    bucket = target.outputs["bucket_name"]
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
+        for upload in page.get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        doomed = [
+            {"Key": item["Key"], "VersionId": item["VersionId"]}
+            for kind in ("Versions", "DeleteMarkers")
+            for item in page.get(kind, [])
+        ]
+        if doomed:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
