@@ -92,17 +92,11 @@ resource "aws_lambda_alias" "signer" {
 resource "aws_lambda_permission" "api_gateway" {
   for_each = local.api_routes
 
-  # createImport keeps the id it had when it was the only route, so the moved permission is not replaced.
-  statement_id  = each.value.operation_id == "createImport" ? "AllowApiGatewayImport" : "AllowApiGateway-${each.value.operation_id}"
+  statement_id  = "AllowApiGateway-${each.value.operation_id}"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.signer.function_name
   qualifier     = var.snapstart_enabled ? aws_lambda_alias.signer[0].name : null # what API Gateway invokes
   principal     = "apigateway.amazonaws.com"
   # This API, this stage, this method and this path (any import id): nothing else may invoke the signer.
   source_arn = "${aws_api_gateway_rest_api.this.execution_arn}/${aws_api_gateway_stage.this.stage_name}/${split(" ", each.key)[0]}${replace(split(" ", each.key)[1], "{import_id}", "*")}"
-}
-
-moved {
-  from = aws_lambda_permission.api_gateway
-  to   = aws_lambda_permission.api_gateway["POST /import"]
 }

@@ -184,11 +184,11 @@ run "defaults_plan" {
 
   assert {
     condition = (
-      aws_lambda_permission.api_gateway["POST /import"].statement_id == "AllowApiGatewayImport" &&
+      aws_lambda_permission.api_gateway["POST /import"].statement_id == "AllowApiGateway-createImport" &&
       length(distinct([for permission in aws_lambda_permission.api_gateway : permission.statement_id])) == 6 &&
       alltrue([for permission in aws_lambda_permission.api_gateway : permission.principal == "apigateway.amazonaws.com" && permission.action == "lambda:InvokeFunction"])
     )
-    error_message = "Permissions must have distinct statement ids (POST /import keeping its original one) and let API Gateway invoke only."
+    error_message = "Permissions must have distinct statement ids named after their operation and let API Gateway invoke only."
   }
 
   assert {

@@ -14,12 +14,12 @@ from typing import Any
 from botocore.exceptions import ClientError as BotoClientError
 
 from .body import b64, load_json_object, optional_crc64nvme, whole_number
+from .call import NOT_FOUND, Call, Target, require_multipart, target
 from .config import MAX_PART_COUNT
 from .errors import ClientError
 from .multipart import plan_of
 from .planning import Plan
 from .responses import part_numbers
-from .routing import NOT_FOUND, Call, Target, require_multipart, target
 from .s3_state import UploadedPart, stored_object, upload_id, uploaded_parts
 
 MAX_BODY_BYTES = 1024 * 1024  # 10,000 parts with their ETags

@@ -6,12 +6,12 @@ import base64
 from datetime import timedelta
 from typing import Any
 
+from .call import Call
 from .keys import new_multipart_id, new_single_id
 from .multipart import create_upload, first_batch, sign_parts
 from .planning import plan_parts
 from .request import ImportRequest, parse_import_request
 from .responses import iso8601
-from .routing import Call
 from .signing import sign_put, signed_at
 
 

@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any, cast
 import botocore
 from botocore.exceptions import ClientError as BotoClientError
 
+from .abort import abort
+from .call import Call
 from .completion import complete
 from .config import load_settings
 from .cors import cors_headers
 from .create import create_import
 from .errors import ClientError
 from .identity import caller_partition
-from .multipart import abort, sign_more_parts
+from .parts import sign_more_parts
 from .presign import Presigner
 from .responses import (
     client_error,
@@ -32,7 +34,6 @@ from .responses import (
     json_response,
     service_unavailable,
 )
-from .routing import Call
 from .s3_client import LazyS3Client, MultipartUnsupported, multipart_unsupported, s3_unavailable
 from .status import import_status, list_parts
 

@@ -6,12 +6,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from .call import NOT_FOUND, Call, require_multipart, target
 from .config import MAX_EXPIRY_SECONDS
 from .errors import ClientError
 from .multipart import plan_of
 from .request import CRC64NVME
 from .responses import iso8601
-from .routing import NOT_FOUND, Call, require_multipart, target
 from .s3_state import stored_object, upload_parts
 
 # X-Amz-Date is taken a moment after the id's expiry is: allow for the second ticking over.
