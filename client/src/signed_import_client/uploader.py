@@ -534,6 +534,10 @@ class Uploader:
                 err.hint = f"the import is resumable: `signed-import resume {import_id} FILE`"
             raise
         except (KeyboardInterrupt, Exception) as interrupt:
+            # Ctrl-C, a signal, or the caller's callback: resumable. Anything else is an error
+            # of the upload itself (exit 1), not an interruption.
+            if not isinstance(interrupt, KeyboardInterrupt) and interrupt is not emit.stopped_by:
+                raise
             raise UploadInterrupted(
                 f"import {import_id} interrupted with {len(run.etags)} of {plan.part_count} "
                 "parts stored",
@@ -602,6 +606,8 @@ class _Emitter:
         self.parts_done = 0
         self.part_size: int | None = None
         self.lock = threading.Lock()
+        # What the progress callback raised, if it did: the caller's way to stop an upload.
+        self.stopped_by: Exception | None = None
 
     def add_bytes(self, count: int) -> None:
         with self.lock:
@@ -631,7 +637,14 @@ class _Emitter:
     def _call(self, event: Event, part_number: int | None) -> None:
         if self.callback is None:
             return
-        self.callback(
+        try:
+            self._callback(self.callback, event, part_number)
+        except Exception as err:
+            self.stopped_by = err  # the caller stopped the upload: an interruption, not a bug
+            raise
+
+    def _callback(self, callback: ProgressCallback, event: Event, part_number: int | None) -> None:
+        callback(
             Progress(
                 event=event,
                 import_id=self.import_id,

@@ -1,0 +1,77 @@
+"""How a multipart upload ends when it stops early: Ctrl-C and the caller's own progress
+callback interrupt it (resumable); an unexpected error is raised as itself, never dressed up as
+a resumable interruption."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fake_module import API, MIB, FakeModule
+from signed_import_client.errors import UploadInterrupted
+from signed_import_client.uploader import Progress, Uploader
+
+
+class Stop(Exception):
+    """What a caller's progress callback raises to stop an upload."""
+
+
+def big_file(tmp_path: Path) -> Path:
+    path = tmp_path / "big.bin"
+    path.write_bytes(secrets.token_bytes(11 * MIB))  # three parts of the fake's 5 MiB
+    return path
+
+
+def failing_s3(module: FakeModule, error: BaseException, after_parts: int = 1) -> None:
+    """The fake's S3 stores `after_parts` parts, then raises `error` inside the client."""
+    store = module._s3
+    stored = 0
+
+    def s3(request: httpx.Request) -> httpx.Response:
+        nonlocal stored
+        if stored >= after_parts:
+            raise error
+        stored += 1
+        return store(request)
+
+    module._s3 = s3  # type: ignore[method-assign]
+
+
+def test_a_callback_that_raises_interrupts_the_upload_resumably(tmp_path: Path) -> None:
+    module = FakeModule()
+
+    def stop_after_a_part(event: Progress) -> None:
+        if event.event == "part":
+            raise Stop
+
+    uploader = Uploader(API, concurrency=1, http=module.client())
+    with pytest.raises(UploadInterrupted) as raised:
+        uploader.upload(big_file(tmp_path), progress=stop_after_a_part)
+
+    assert raised.value.resumable
+    assert raised.value.import_id == "id1"
+    assert isinstance(raised.value.__cause__, Stop)
+
+
+def test_ctrl_c_interrupts_the_upload_resumably(tmp_path: Path) -> None:
+    module = FakeModule()
+    failing_s3(module, KeyboardInterrupt())
+
+    uploader = Uploader(API, concurrency=1, http=module.client())
+    with pytest.raises(UploadInterrupted) as raised:
+        uploader.upload(big_file(tmp_path))
+
+    assert raised.value.resumable
+    assert len(module.imports["id1"].parts) == 1
+
+
+def test_an_unexpected_error_is_raised_as_itself(tmp_path: Path) -> None:
+    module = FakeModule()
+    failing_s3(module, ZeroDivisionError("a bug"))
+
+    uploader = Uploader(API, concurrency=2, http=module.client())
+    with pytest.raises(ZeroDivisionError, match="a bug"):
+        uploader.upload(big_file(tmp_path))
