@@ -77,12 +77,18 @@ validate: init ## terraform validate the module and every example
 	  $(TERRAFORM) -chdir=$$dir validate; \
 	done
 
-.PHONY: lint
-lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed validate ## fmt check, validate, ruff, mypy, checkov
-	$(TERRAFORM) fmt -check -recursive
-	$(VENV)/bin/ruff format --check lambda_src tools tests benchmarks client
-	$(VENV)/bin/ruff check lambda_src tools tests benchmarks client
+# Every Python tree: the signer, the local AWS and tools, tests, benchmarks, the client.
+PYTHON_TREES := lambda_src tools tests benchmarks client
+
+.PHONY: lint-python
+lint-python: $(VENV)/.installed ## ruff format --check, ruff check and mypy --strict on every Python tree
+	$(VENV)/bin/ruff format --check $(PYTHON_TREES)
+	$(VENV)/bin/ruff check $(PYTHON_TREES)
 	$(VENV)/bin/mypy
+
+.PHONY: lint
+lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed validate lint-python ## fmt check, validate, ruff, mypy, checkov
+	$(TERRAFORM) fmt -check -recursive
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework terraform -d . \
 	  --skip-path .terraform --skip-path examples/.*/.terraform
 
