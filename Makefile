@@ -25,10 +25,10 @@ help: ## Show this help
 
 # The consumer package (client/) is installed editable: its code is used as it is edited, and
 # its console script `signed-import` is on the venv's PATH for the demo, tests and benchmarks.
-$(VENV)/.installed: pyproject.toml client/pyproject.toml
+$(VENV)/.installed: pyproject.toml client/pyproject.toml localdev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) 'pip>=25.1'
-	$(VENV)/bin/pip install $(PIP_FLAGS) --group dev --editable ./client
+	$(VENV)/bin/pip install $(PIP_FLAGS) --group dev --editable ./client --editable ./localdev
 	touch $@
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt
@@ -58,8 +58,8 @@ check-package: ## Prove the committed zip is byte-identical to two fresh builds
 .PHONY: fmt
 fmt: $(VENV)/.installed ## Format Terraform and Python sources
 	$(TERRAFORM) fmt -recursive
-	$(VENV)/bin/ruff format lambda_src tools tests benchmarks client
-	$(VENV)/bin/ruff check --fix lambda_src tools tests benchmarks client
+	$(VENV)/bin/ruff format $(PYTHON_TREES)
+	$(VENV)/bin/ruff check --fix $(PYTHON_TREES)
 
 .terraform/.initialized: versions.tf
 	$(TERRAFORM) init $(TF_INIT_FLAGS) >/dev/null
@@ -77,8 +77,8 @@ validate: init ## terraform validate the module and every example
 	  $(TERRAFORM) -chdir=$$dir validate; \
 	done
 
-# Every Python tree: the signer, the local AWS and tools, tests, benchmarks, the client.
-PYTHON_TREES := lambda_src tools tests benchmarks client
+# Every Python tree: the signer, the local AWS, tools, tests, benchmarks, the client.
+PYTHON_TREES := lambda_src localdev tools tests benchmarks client
 
 .PHONY: lint-python
 lint-python: $(VENV)/.installed ## ruff format --check, ruff check and mypy --strict on every Python tree
@@ -143,7 +143,7 @@ PLAN_JSON := build/plan/complete.json
 
 .PHONY: checkov-plan
 checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PACKAGE) ## checkov on the plan JSON of examples/complete (planned against moto_server)
-	PYTHONPATH=tools $(PY) tools/plan_json.py examples/complete $(PLAN_JSON) --apply-first aws_kms_key.imports
+	$(PY) tools/plan_json.py examples/complete $(PLAN_JSON) --apply-first aws_kms_key.imports
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework terraform_plan \
 	  -f $(PLAN_JSON) --repo-root-for-plan-enrichment .
 
@@ -179,18 +179,18 @@ bench-client: $(VENV)/.installed $(PACKAGE) ## The signed-import CLI against bot
 
 .PHONY: test-aws
 test-aws: $(VENV)/.installed $(PACKAGE) ## Opt-in acceptance in a sandbox AWS account: apply examples/complete, upload, curl, destroy (SIGNED_IMPORT_AWS_ACCEPTANCE=yes)
-	PYTHONPATH=tools $(PY) -m acceptance.aws
+	$(PY) -m acceptance.aws
 
 # Options of the load run, e.g. LOAD_FLAGS="--consumers 100 --imports 50".
 LOAD_FLAGS ?=
 
 .PHONY: load
 load: $(VENV)/.installed $(PACKAGE) ## Load on the local stack: 50 consumers x 20 imports, throughput and p50/p99 per route, zero errors expected (build/load.md)
-	PYTHONPATH=tools $(PY) -m localdev.load $(LOAD_FLAGS)
+	$(PY) -m localdev.load $(LOAD_FLAGS)
 
 .PHONY: demo
 demo: $(VENV)/.installed $(PACKAGE) ## Apply the module on a local emulator, upload a file, verify, destroy
-	PYTHONPATH=tools $(PY) -m localdev.demo
+	$(PY) -m localdev.demo
 
 # Web page origins allowed to use the local API, e.g. CORS_ORIGINS=http://127.0.0.1:8080
 # (space-separated; examples/browser's page URL is printed for each loopback origin).
@@ -198,7 +198,7 @@ CORS_ORIGINS ?=
 
 .PHONY: local-api
 local-api: $(VENV)/.installed $(PACKAGE) ## Keep the local stack and API running for curl, the CLI or a page (CORS_ORIGINS=...; Ctrl-C stops)
-	PYTHONPATH=tools $(PY) -m localdev.demo --serve $(foreach origin,$(CORS_ORIGINS),--cors-origin $(origin))
+	$(PY) -m localdev.demo --serve $(foreach origin,$(CORS_ORIGINS),--cors-origin $(origin))
 
 .PHONY: clean
 clean: ## Remove virtualenvs, caches and Terraform working files

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 # Before anything imports botocore: sign as in Lambda, whose runtime has no awscrt (see
-# tools/localdev/__init__.py).
+# localdev/__init__.py).
 os.environ.setdefault("BOTO_DISABLE_CRT", "true")
 
 import secrets
@@ -18,14 +18,10 @@ import pytest
 from botocore.config import Config
 
 from localdev.emulator import MotoServer
+from localdev.localstack import run_localstack
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from tests.e2e.localstack_server import run_localstack
-else:
-    # pytest (rootdir-less conftest, default "prepend" import mode) puts this directory on
-    # sys.path; mypy knows the same file by its path from the repository root.
-    from localstack_server import run_localstack
 
 REGION: Final = "eu-west-1"
 ACCESS_KEY = "test"

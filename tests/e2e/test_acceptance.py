@@ -1,5 +1,5 @@
 """`make test-aws`'s checks, run on the local stack: examples/complete applied on moto_server
-and served by the local gateway, the checks of tools/acceptance as they run against AWS.
+and served by the local gateway, the checks of localdev/src/acceptance as they run against AWS.
 
 What the local stack cannot show (HTTP/2, a refused token) the checks skip here and say so;
 the README's "Acceptance on AWS" lists them.

@@ -27,7 +27,7 @@ import pytest
 
 from localdev.emulator import MotoServer
 from localdev.faults import EXPIRED_URL_BODY, FaultProxy, Rule
-from localdev.stack import LocalStack, deployed
+from localdev.stack import MotoStack, deployed
 from signed_import_client.checksums import crc64nvme, to_b64
 
 MIB = 1024 * 1024
@@ -37,7 +37,7 @@ PART = r"partNumber=(\d+)"
 
 
 @pytest.fixture(scope="module")
-def stack(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def stack(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoStack]:
     with deployed(moto, tmp_path_factory.mktemp("tf-cli")) as deployment:
         yield deployment
 
@@ -69,7 +69,7 @@ class Run:
 class Cli:
     """The installed command, with a private home, journal and AWS configuration."""
 
-    def __init__(self, stack: LocalStack, home: Path) -> None:
+    def __init__(self, stack: MotoStack, home: Path) -> None:
         self.home = home
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -121,7 +121,7 @@ class Cli:
 
 
 @pytest.fixture
-def cli(stack: LocalStack, tmp_path: Path) -> Cli:
+def cli(stack: MotoStack, tmp_path: Path) -> Cli:
     return Cli(stack, tmp_path)
 
 

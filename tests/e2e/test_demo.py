@@ -20,7 +20,7 @@ DEMO = [sys.executable, "-m", "localdev.demo"]
 
 
 def start_demo(*args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tools"), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
         [*DEMO, *args],
         cwd=ROOT,

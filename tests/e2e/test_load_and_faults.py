@@ -37,7 +37,7 @@ from localdev.emulator import MotoServer
 from localdev.faults import FaultProxy, Rule
 from localdev.load import RecordingTransport, Sample, report, run_load, verify
 from localdev.serve import served
-from localdev.stack import PACKAGE, LocalStack, deployed
+from localdev.stack import PACKAGE, MotoStack, deployed
 from signed_import_client import ApiError, ImportResult, Progress, RetryPolicy, SigV4, Uploader
 from signed_import_client.api import USER_AGENT
 
@@ -57,7 +57,7 @@ INTERNAL = (
 
 
 @pytest.fixture(scope="module")
-def stack(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def stack(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoStack]:
     with deployed(moto, tmp_path_factory.mktemp("tf-load")) as deployment:
         yield deployment
 
@@ -101,12 +101,12 @@ class Store:
 
 
 @pytest.fixture(scope="module")
-def store(stack: LocalStack, moto: MotoServer) -> Store:
+def store(stack: MotoStack, moto: MotoServer) -> Store:
     return Store(moto.client("s3"), str(stack.outputs["bucket_name"]))
 
 
 def serve(
-    stack: LocalStack,
+    stack: MotoStack,
     runtime_env: dict[str, str],
     log: Path,
     integration_timeout_ms: int | None = None,
@@ -134,7 +134,7 @@ def proxy(moto: MotoServer) -> Iterator[FaultProxy]:
 
 
 @pytest.fixture(scope="module")
-def faulty_api(stack: LocalStack, moto: MotoServer, proxy: FaultProxy, logs: Path) -> Iterator[str]:
+def faulty_api(stack: MotoStack, moto: MotoServer, proxy: FaultProxy, logs: Path) -> Iterator[str]:
     """The function with its S3 endpoint behind the proxy; timeouts as deployed (the function's
     10 s, API Gateway's 29 s)."""
     env = {**moto.client_env(), "AWS_ENDPOINT_URL_S3": proxy.url}
@@ -144,7 +144,7 @@ def faulty_api(stack: LocalStack, moto: MotoServer, proxy: FaultProxy, logs: Pat
 
 @pytest.fixture(scope="module")
 def impatient_api(
-    stack: LocalStack, moto: MotoServer, proxy: FaultProxy, logs: Path
+    stack: MotoStack, moto: MotoServer, proxy: FaultProxy, logs: Path
 ) -> Iterator[str]:
     """The same, behind an integration timeout of 1.5 s: a slower signer times out."""
     env = {**moto.client_env(), "AWS_ENDPOINT_URL_S3": proxy.url}
@@ -239,7 +239,7 @@ def signer_log(logs: Path, name: str) -> str:
 
 
 def test_fifty_consumers_complete_every_import_without_an_error(
-    stack: LocalStack, moto: MotoServer, store: Store, logs: Path
+    stack: MotoStack, moto: MotoServer, store: Store, logs: Path
 ) -> None:
     with serve(stack, moto.client_env(), logs / "load.log") as url:
         result = run_load(f"{url}/import", consumers=50, imports=4, multipart_every=4)

@@ -22,7 +22,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localdev.emulator import REGION, MotoServer
-from localdev.stack import LocalStack, deployed
+from localdev.stack import MotoStack, deployed
 from signed_import_client import ApiClient, ApiError, Progress, SigV4, Uploader, UploadInterrupted
 from signed_import_client.auth import Auth
 from signed_import_client.checksums import crc64nvme, to_b64
@@ -141,7 +141,7 @@ def upload(gateway: str, data: bytes, auth: Auth | None = None, **kwargs: Any) -
 
 
 @pytest.fixture(scope="module")
-def deployment(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def deployment(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoStack]:
     with deployed(moto, tmp_path_factory.mktemp("tf")) as stack:
         yield stack
     assert stack.terraform.resources() == []
@@ -154,12 +154,12 @@ def deployment(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 @pytest.fixture(scope="module")
-def outputs(deployment: LocalStack) -> dict[str, Any]:
+def outputs(deployment: MotoStack) -> dict[str, Any]:
     return deployment.outputs
 
 
 @pytest.fixture(scope="module")
-def gateway(deployment: LocalStack) -> str:
+def gateway(deployment: MotoStack) -> str:
     return deployment.import_url
 
 
@@ -629,7 +629,7 @@ def stored_policy(moto: MotoServer, api_id: str) -> Any:
 
 
 def test_the_resource_policy_survives_a_body_change(
-    moto: MotoServer, deployment: LocalStack
+    moto: MotoServer, deployment: MotoStack
 ) -> None:
     """A body change is a PutRestApi in overwrite mode, which replaces the API's policy with the
     body's (moto is made to, as API Gateway does): the policy must still be there afterwards."""

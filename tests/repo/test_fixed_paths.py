@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SOURCE_DIRS = ("tests", "tools", "benchmarks", "client", "lambda_src", "examples")
+SOURCE_DIRS = ("tests", "localdev", "tools", "benchmarks", "client", "lambda_src", "examples")
 # Roots under which nothing of the project's may be written: a literal path here is one machine's.
 WRITABLE_ROOTS = ("/tmp", "/var/tmp", "/var/lib", "/root", "/home", "/work", "/opt", "/srv", "/mnt")
 
@@ -40,7 +40,7 @@ def fixed_paths(source: str) -> list[tuple[int, str]]:
 
 # Read, never written: the Terraform provider mirror (`terraform init -plugin-dir`). This file
 # names the roots themselves.
-READ_ONLY = {"tools/localdev/terraform.py": {"/opt/tf-plugins"}}
+READ_ONLY = {"localdev/src/localdev/terraform.py": {"/opt/tf-plugins"}}
 THIS_FILE = Path(__file__).resolve()
 
 

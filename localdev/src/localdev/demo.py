@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from localdev.emulator import MotoServer
-from localdev.stack import LocalStack, deployed
+from localdev.stack import MotoStack, deployed
 from signed_import_client import ApiClient, Progress, Uploader
 from signed_import_client.checksums import crc64nvme, to_b64
 from signed_import_client.display import LineProgress
@@ -87,7 +87,7 @@ def _interrupt_on_signals() -> None:
 
 
 @contextmanager
-def demo_stack(cors_origins: list[str] | None = None) -> Iterator[tuple[MotoServer, LocalStack]]:
+def demo_stack(cors_origins: list[str] | None = None) -> Iterator[tuple[MotoServer, MotoStack]]:
     """The emulator and the deployed stack, torn down in reverse order whatever happens."""
     variables = {"cors_allowed_origins": json.dumps(cors_origins)} if cors_origins else None
     with tempfile.TemporaryDirectory(prefix="signed-import-demo-") as state_dir:

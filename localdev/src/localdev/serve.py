@@ -33,7 +33,6 @@ from localdev.deployed_lambda import load_deployed_handler
 from localdev.emulator import LOOPBACK
 from localdev.gateway import LocalGateway
 
-TOOLS = Path(__file__).resolve().parents[1]
 # Attributes every LogRecord has; anything else on a record is a structured field.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -117,10 +116,8 @@ def served(
         spec_path = Path(directory) / "spec.json"
         spec_path.write_text(json.dumps(spec, default=str))
         log = log_path or Path(directory) / "serve.log"
-        path = os.pathsep.join(filter(None, [str(TOOLS), os.environ.get("PYTHONPATH")]))
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "PYTHONPATH": path,
             "PYTHONUNBUFFERED": "1",
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,

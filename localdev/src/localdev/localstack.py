@@ -26,7 +26,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from localdev import REPOSITORY
+
+REPO_ROOT = REPOSITORY
 REQUIREMENTS = REPO_ROOT / "requirements" / "localstack.txt"
 VENV_DIR = REPO_ROOT / ".venv-localstack"
 STAMP_NAME = ".requirements.sha256"

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from localdev import REPOSITORY
 from localdev.deployed_lambda import load_deployed_handler
 from localdev.emulator import LOOPBACK, MotoServer
 from localdev.gateway import LocalGateway
 from localdev.terraform import Terraform
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPOSITORY
 EXAMPLE = ROOT / "examples" / "local"
 PACKAGE = ROOT / "dist" / "signer.zip"
 
@@ -30,7 +31,9 @@ def _untimed(text: str) -> AbstractContextManager[None]:
 
 
 @dataclass(frozen=True)
-class LocalStack:
+class MotoStack:
+    """examples/local applied on moto_server, its function behind the local gateway."""
+
     terraform: Terraform
     outputs: dict[str, Any]
     function: dict[str, Any]  # the deployed function's configuration
@@ -47,7 +50,7 @@ def deployed(
     state_dir: Path,
     variables: Mapping[str, str] | None = None,
     timed: Timer = _untimed,
-) -> Iterator[LocalStack]:
+) -> Iterator[MotoStack]:
     terraform = Terraform(EXAMPLE, state_dir, {"endpoint": moto.endpoint, **(variables or {})})
     with timed("terraform init"):
         terraform.init()
@@ -55,7 +58,7 @@ def deployed(
         with timed("terraform apply examples/local"):
             terraform.apply()
         with serving(moto, terraform.outputs()) as (function, gateway):
-            yield LocalStack(terraform, terraform.outputs(), function, gateway)
+            yield MotoStack(terraform, terraform.outputs(), function, gateway)
     finally:
         if terraform.state.exists():  # an apply interrupted before it saved anything left nothing
             with timed("terraform destroy"):

@@ -7,5 +7,9 @@ before anything imports botocore (an explicit BOTO_DISABLE_CRT wins).
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("BOTO_DISABLE_CRT", "true")
+
+# The checkout this package is installed from (editable): the module, its examples, dist/.
+REPOSITORY = Path(__file__).resolve().parents[3]

@@ -44,6 +44,7 @@ from typing import Any
 
 import httpx
 
+from localdev import REPOSITORY
 from signed_import_client import RetryPolicy, SigV4, Uploader
 from signed_import_client.api import USER_AGENT
 
@@ -53,7 +54,7 @@ PART_SIZE = 5 * MIB
 # Streams above the client's in-memory limit (8 MiB) are imported as multipart.
 MULTIPART_SIZE = (8 * MIB, 9 * MIB)
 SINGLE_SIZE = (1 * KIB, 256 * KIB)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPOSITORY
 _IMPORT_PATH = re.compile(r"^(?:/(?P<id>[^/]+)(?P<rest>/parts|/complete)?)?$")
 ROUTES = (
     "POST /import",

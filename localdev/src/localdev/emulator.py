@@ -66,9 +66,7 @@ class MotoServer:
         )
 
     def start(self) -> MotoServer:
-        # moto_server with the fix localdev.moto_server explains, from this checkout's tools.
-        tools = str(Path(__file__).resolve().parents[1])
-        path = os.pathsep.join(filter(None, [tools, os.environ.get("PYTHONPATH")]))
+        # moto_server with the fixes localdev.moto_server explains (this package, installed).
         self._process = subprocess.Popen(
             [sys.executable, "-m", "localdev.moto_server", "-H", LOOPBACK, "-p", str(self.port)],
             stdout=self._log,
@@ -76,7 +74,6 @@ class MotoServer:
             env={
                 **os.environ,
                 "PYTHONUNBUFFERED": "1",
-                "PYTHONPATH": path,
                 "MOTO_IAM_LOAD_MANAGED_POLICIES": str(self.loads_managed_policies).lower(),
             },
             start_new_session=True,  # Ctrl-C in the terminal reaches us, not the server

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from pathlib import Path
 from typing import Any, Protocol
 
-ROOT = Path(__file__).resolve().parents[2]
+from localdev import REPOSITORY
+
+ROOT = REPOSITORY
 EXAMPLE = ROOT / "examples" / "complete"
 LISTED_ORIGIN = "https://orders.example.com"  # examples/complete's cors_allowed_origins
 UNLISTED_ORIGIN = "https://elsewhere.example.net"
