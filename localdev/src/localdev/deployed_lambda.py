@@ -9,8 +9,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib
+import importlib.util
 import os
 import sys
+import zipimport
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -40,9 +42,17 @@ def load_deployed_handler(
     os.environ.update(runtime_env)
 
     module_name, _, attribute = function["Handler"].rpartition(".")
-    for name in [n for n in sys.modules if n.split(".")[0] == module_name.split(".")[0]]:
+    package = module_name.split(".")[0]
+    for name in [n for n in sys.modules if n.split(".")[0] == package]:
         del sys.modules[name]
-    sys.path.insert(0, str(zip_path))
+    # The package from the zip's root, as Lambda imports it from /var/task; its submodules then
+    # come from the same zip (the package's __path__ points into it), whatever sys.path holds.
+    spec = zipimport.zipimporter(str(zip_path)).find_spec(package)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"{zip_path} holds no package {package}")
+    root = importlib.util.module_from_spec(spec)
+    sys.modules[package] = root
+    spec.loader.exec_module(root)
     module = importlib.import_module(module_name)
     if not str(module.__file__).startswith(str(zip_path)):
         raise RuntimeError(f"{module_name} was imported from {module.__file__}, not {zip_path}")
