@@ -74,7 +74,7 @@ class FakeModule:
             return self._create(body)
         found = self.imports.get(rest[0])
         if found is None:
-            return _error(404, "NotFound", "no such import")
+            return api_error(404, "NotFound", "no such import")
         routes = {
             ("GET", ""): self._status,
             ("POST", "parts"): self._sign,
@@ -83,14 +83,14 @@ class FakeModule:
         }
         route = routes.get((request.method, "/".join(rest[1:])))
         if route is None:
-            return _error(403, "MissingAuthentication", "Missing Authentication Token")
+            return api_error(403, "MissingAuthentication", "Missing Authentication Token")
         return route(found, body)
 
     def _create(self, body: dict[str, Any]) -> httpx.Response:
         size = int(body["size"])
         multipart = body.get("multipart", size > self.multipart_threshold)
         if not multipart and "checksum_crc64nvme" not in body:
-            return _error(400, "MissingChecksum", "a single PUT declares checksum_crc64nvme")
+            return api_error(400, "MissingChecksum", "a single PUT declares checksum_crc64nvme")
         found = Import(
             import_id=f"id{len(self.imports) + 1}",
             size=size,
@@ -127,7 +127,7 @@ class FakeModule:
 
     def _list_parts(self, found: Import, body: dict[str, Any]) -> httpx.Response:
         if found.stored is not None:
-            return _error(409, "AlreadyComplete", "this import is complete: it has no parts")
+            return api_error(409, "AlreadyComplete", "this import is complete: it has no parts")
         parts = [
             {"part_number": n, "size": len(data), "etag": f'"{n}"', "checksum_crc64nvme": c}
             for n, (data, c) in sorted(found.parts.items())
@@ -159,7 +159,7 @@ class FakeModule:
                 data, crc = found.parts[number]
                 whole = combine(whole, from_b64(crc), len(data))
             if to_b64(whole) != body["checksum_crc64nvme"]:
-                return _error(400, "BadDigest", "the object's CRC-64/NVME differs")
+                return api_error(400, "BadDigest", "the object's CRC-64/NVME differs")
             found.stored = b"".join(found.parts[n][0] for n in sorted(found.parts))
             found.parts.clear()
         answer = {
@@ -216,5 +216,5 @@ class FakeModule:
         return httpx.Response(200, headers=headers)
 
 
-def _error(status: int, code: str, message: str) -> httpx.Response:
+def api_error(status: int, code: str, message: str) -> httpx.Response:
     return httpx.Response(status, json={"error": {"code": code, "message": message}})

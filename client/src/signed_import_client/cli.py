@@ -7,9 +7,12 @@ import json
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
+
+import httpx
 
 from . import __version__
 from .auth import Auth, BearerToken, NoAuth, SigV4
@@ -25,6 +28,7 @@ from .errors import (
 )
 from .journal import Journal
 from .plan import human_size, parse_size
+from .retry import RetryPolicy
 from .uploader import DEFAULT_CONCURRENCY, ImportResult, ProgressCallback, Uploader
 
 EXIT_OK = 0
@@ -237,6 +241,8 @@ def _uploader(args: argparse.Namespace, *, journal: bool) -> Uploader:
         concurrency=getattr(args, "concurrency", DEFAULT_CONCURRENCY),
         part_size=getattr(args, "part_size", None),
         journal=Journal() if journal else None,
+        retry=args.retry_policy,
+        http=args.http_client,
     )
 
 
@@ -405,9 +411,17 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    http: httpx.Client | None = None,
+    retry: RetryPolicy | None = None,
+) -> int:
+    """Run one command; the exit code. `http` and `retry`, when given, are what every API and
+    S3 call of the command uses (a program embedding the CLI, or a test)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.http_client, args.retry_policy = http, retry
     out = _Output(args.json, args.quiet)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
@@ -428,4 +442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         out.error(str(error), "", EXIT_USAGE, {})
         return EXIT_USAGE
+    except Exception as error:  # a bug: said as one, with its traceback, never as a failure
+        traceback.print_exc()
+        hint = "this is a bug in signed-import: please report it with the traceback above"
+        out.error(f"unexpected error: {error!r}", hint, EXIT_UNEXPECTED, {})
+        return EXIT_UNEXPECTED
     return code
