@@ -25,7 +25,9 @@ from signed_import_client.cli import (
     EXIT_USAGE,
     main,
 )
+from signed_import_client.errors import ApiError
 from signed_import_client.retry import RetryPolicy
+from signed_import_client.uploader import Uploader
 
 FAST = RetryPolicy(attempts=2, base=0.001, cap=0.001)
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -183,3 +185,20 @@ def test_1_a_bug_is_said_to_be_one(tmp_path: Path, capsys: pytest.CaptureFixture
     assert json.loads(captured.out)["exit_code"] == EXIT_UNEXPECTED
     assert "ZeroDivisionError" in captured.err  # the traceback, for the report
     assert "please report it" in captured.err
+
+
+def test_the_library_names_parameters_and_the_command_line_names_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = FakeModule()
+    api_answers(module, 415, "UnsupportedMediaType")
+    uploader = Uploader(API, http=module.client(), retry=FAST)
+    with pytest.raises(ApiError) as raised:
+        uploader.upload(write(tmp_path / "a.png", 10))
+    assert "`content_type`" in raised.value.hint
+    assert "--" not in raised.value.hint
+
+    code, printed = run(module, capsys, "upload", str(tmp_path / "a.png"))
+
+    assert code == EXIT_REFUSED
+    assert printed["hint"].startswith("pass --content-type with an allowed type")

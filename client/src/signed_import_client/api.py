@@ -38,7 +38,8 @@ def normalize_import_url(url: str) -> str:
     parts = urllib.parse.urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(
-            f"not an http(s) URL: {url!r}", hint="pass the module's import_url output as --api"
+            f"not an http(s) URL: {url!r}",
+            hint="pass the module's import_url output as `import_url`",
         )
     if parts.query or parts.fragment:
         raise ConfigurationError(f"the API URL takes no query or fragment: {url!r}")

@@ -93,7 +93,7 @@ class SigV4:
             raise AuthenticationError(
                 "no AWS credentials found",
                 hint="configure them as for the AWS CLI (aws configure / aws sso login, "
-                "AWS_PROFILE, environment variables, an instance role), or use --token "
+                "AWS_PROFILE, environment variables, an instance role), or use `token` "
                 "for a Cognito or Lambda authorizer API",
             )
         self._credentials = found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import traceback
@@ -385,6 +386,31 @@ _EXIT_BY_TYPE: tuple[tuple[type[BaseException], int], ...] = (
 _EXIT_BY_STATUS = {401: EXIT_AUTH, 403: EXIT_AUTH, 404: EXIT_NOT_FOUND, 409: EXIT_CONFLICT}
 
 
+# The library names its parameters and methods in backticks; the command line has flags and
+# commands for them.
+_FLAGS = {
+    "`part_size`": "--part-size",
+    "`metadata`": "--metadata",
+    "`filename`": "--filename",
+    "`content_type`": "--content-type",
+    "`concurrency`": "--concurrency",
+    "`size`": "--size",
+    "`token`": "--token",
+    "`profile`": "--profile",
+    "`region`": "--region",
+    "`import_url`": "--api",
+    "`forget` does both": "--restart does both",
+}
+_COMMAND = re.compile(r"`((?:abort|resume|status) [^`]+)`")
+
+
+def _for_the_command_line(text: str) -> str:
+    """A library message or hint in the command line's terms: flags and commands."""
+    for name, flag in _FLAGS.items():
+        text = text.replace(name, flag)
+    return _COMMAND.sub(r"`signed-import \1`", text)
+
+
 def _exit_code(error: BaseException) -> int:
     if isinstance(error, ApiError):
         if error.status == 429 or error.status >= 500:
@@ -437,7 +463,7 @@ def main(
         extra: dict[str, Any] = {"import_id": error.import_id}
         if isinstance(error, ApiError):
             extra.update(http_status=error.status, code=error.code)
-        out.error(str(error), hint, code, extra)
+        out.error(_for_the_command_line(str(error)), _for_the_command_line(hint), code, extra)
         return code
     except OSError as error:
         out.error(str(error), "", EXIT_USAGE, {})

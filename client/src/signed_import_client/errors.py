@@ -67,23 +67,23 @@ class UploadInterrupted(SignedImportError):
 
 _HINTS_BY_CODE = {
     "MultipartDisabled": "this API signs single PUTs only: upload a file of at most 5 GiB",
-    "InvalidPartSize": "choose another --part-size (5 MiB to 5 GiB, at most 10,000 parts)",
-    "InvalidMetadata": "fix --metadata: keys [a-z0-9-], printable ASCII values, 2 KB in all",
-    "InvalidFilename": "pass --filename with a plain name (no path, no control characters)",
+    "InvalidPartSize": "choose another `part_size` (5 MiB to 5 GiB, at most 10,000 parts)",
+    "InvalidMetadata": "fix `metadata`: keys [a-z0-9-], printable ASCII values, 2 KB in all",
+    "InvalidFilename": "pass `filename` with a plain name (no path, no control characters)",
     "BadDigest": "S3 computed another checksum than the file's: did the file change? retry",
-    "AlreadyComplete": "the import is already complete; `signed-import status ID` shows it",
+    "AlreadyComplete": "the import is already complete; `status ID` shows it",
     "NotMultipart": "a single-PUT import has nothing to resume or abort: its URL just expires",
 }
 _HINTS_BY_STATUS = {
     400: "the request was refused as invalid; fix it and run the command again",
     401: "the API did not accept the caller: check the API URL, your AWS credentials "
-    "(AWS_PROFILE, --profile, --region) for AWS_IAM, or --token / SIGNED_IMPORT_TOKEN for a "
+    "(AWS_PROFILE, `profile`, `region`) for AWS_IAM, or `token` / SIGNED_IMPORT_TOKEN for a "
     "Cognito or Lambda authorizer",
     404: "no such import for this caller: the id may be mistyped, aborted, expired (the bucket "
     "aborts unfinished uploads after some days) or another identity's",
-    409: "the import's state does not allow this; `signed-import status ID` shows it",
+    409: "the import's state does not allow this; `status ID` shows it",
     413: "the file is larger than this API accepts",
-    429: "the API keeps throttling: try again later or lower --concurrency",
+    429: "the API keeps throttling: try again later or lower `concurrency`",
     500: "the API kept failing; try again later (a multipart upload resumes)",
 }
 
@@ -93,7 +93,7 @@ def api_hint(status: int, code: str, message: str) -> str:
     if code in _HINTS_BY_CODE:
         return _HINTS_BY_CODE[code]
     if status == 415:
-        return f"pass --content-type with an allowed type ({message})"
+        return f"pass `content_type` with an allowed type ({message})"
     if status == 403:
         status = 401
     return _HINTS_BY_STATUS.get(min(status, 500), "")

@@ -115,7 +115,7 @@ class StreamSource(Source):
 
     def __init__(self, stream: BinaryIO, size: int, name: str | None = None) -> None:
         if size < 0:
-            raise ConfigurationError("--size must be 0 or more bytes")
+            raise ConfigurationError("`size` must be 0 or more bytes")
         self._stream = stream
         self.size = size
         self.name = name
@@ -136,7 +136,7 @@ class StreamSource(Source):
             if not piece:
                 got = self._position + length - missing
                 raise FileChangedError(
-                    f"the stream ended after {got} bytes; --size said {self.size}"
+                    f"the stream ended after {got} bytes; `size` said {self.size}"
                 )
             pieces.append(piece)
             missing -= len(piece)
@@ -146,7 +146,7 @@ class StreamSource(Source):
     def check_exhausted(self) -> None:
         """FileChangedError if the stream holds more than `size` bytes."""
         if self._stream.read(1):
-            raise FileChangedError(f"the stream holds more than --size {self.size} bytes")
+            raise FileChangedError(f"the stream holds more than `size` {self.size} bytes")
 
     def chunks(self, offset: int, length: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         raise TypeError("a stream is read part by part with read_exactly")

@@ -278,7 +278,7 @@ class Uploader:
             src = BytesSource(source)
         else:
             if size is None:
-                raise ConfigurationError("a stream needs its exact size (--size)")
+                raise ConfigurationError("a stream needs its exact size (`size`)")
             src = StreamSource(source, size)
         if filename is not None:
             src.name = filename
@@ -440,8 +440,7 @@ class Uploader:
             raise FileChangedError(
                 f"{src.path} changed since import {entry.import_id} began "
                 f"({_describe_change(entry.identity, src.identity)})",
-                hint=f"`signed-import abort {entry.import_id}` and upload again, or pass "
-                "--restart to do both",
+                hint=f"`abort {entry.import_id}` and upload again (`forget` does both)",
                 import_id=entry.import_id,
             )
         try:
@@ -531,7 +530,7 @@ class Uploader:
         except SignedImportError as err:
             err.import_id = err.import_id or import_id
             if not err.hint and plan.part_count > 1:
-                err.hint = f"the import is resumable: `signed-import resume {import_id} FILE`"
+                err.hint = f"the import is resumable: `resume {import_id} FILE`"
             raise
         except (KeyboardInterrupt, Exception) as interrupt:
             # Ctrl-C, a signal, or the caller's callback: resumable. Anything else is an error
@@ -547,7 +546,7 @@ class Uploader:
         if isinstance(src, FileSource) and not src.unchanged():
             raise FileChangedError(
                 f"{src.path} changed while it was being uploaded",
-                hint=f"`signed-import abort {import_id}` and upload it again once it is stable",
+                hint=f"`abort {import_id}` and upload it again once it is stable",
                 import_id=import_id,
             )
         whole = run.whole_crc()
@@ -765,7 +764,7 @@ class _PartRun:
             raise FileChangedError(
                 f"part {number} of import {self.import_id} differs from the file's bytes: "
                 "the file changed since the upload began",
-                hint=f"`signed-import abort {self.import_id}` and upload the file again",
+                hint=f"`abort {self.import_id}` and upload the file again",
             )
         self.emit("verified", part_number=number)
 
