@@ -1,5 +1,5 @@
 """CORS through the local gateway, from the module's rendered document: the preflight is the
-document's MOCK integration (its VTL run by localdev.mock_integration), gateway responses map
+document's MOCK integration (its VTL run by localdev.gateway.mock), gateway responses map
 the request's Origin as the document says, and nothing reaches the Lambda on a preflight."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from localdev.gateway import LocalGateway, LocalResponse
-from localdev.mock_integration import respond
+from localdev.gateway.mock import respond
 
 if TYPE_CHECKING:
     from tests.localdev.test_gateway import STAGE, FakeLambda, build_document
