@@ -12,7 +12,8 @@ import pytest
 
 from fake_module import API, MIB, FakeModule
 from signed_import_client.errors import UploadInterrupted
-from signed_import_client.uploader import Progress, Uploader
+from signed_import_client.results import Progress
+from signed_import_client.uploader import Uploader
 
 
 class Stop(Exception):

@@ -16,8 +16,9 @@ from signed_import_client.checksums import crc64nvme, to_b64
 from signed_import_client.cli import _human
 from signed_import_client.display import BarProgress, LineProgress
 from signed_import_client.journal import Journal, JournalEntry
+from signed_import_client.results import Progress
 from signed_import_client.source import FileIdentity
-from signed_import_client.uploader import Progress, Uploader
+from signed_import_client.uploader import Uploader
 
 
 def uploader(module: FakeModule, journal: Journal | None = None) -> Uploader:

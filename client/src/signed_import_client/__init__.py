@@ -24,8 +24,9 @@ from .errors import (
 )
 from .journal import Journal
 from .plan import PartPlan
+from .results import ImportResult, Progress
 from .retry import RetryPolicy
-from .uploader import ImportResult, Progress, Uploader
+from .uploader import Uploader
 
 __version__ = "0.1.0"
 

@@ -29,8 +29,9 @@ from .errors import (
 )
 from .journal import Journal
 from .plan import human_size, parse_size
+from .results import ImportResult, ProgressCallback
 from .retry import RetryPolicy
-from .uploader import DEFAULT_CONCURRENCY, ImportResult, ProgressCallback, Uploader
+from .uploader import DEFAULT_CONCURRENCY, Uploader
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1

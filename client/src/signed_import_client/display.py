@@ -24,7 +24,7 @@ from rich.progress import (
 )
 
 from .plan import human_size
-from .uploader import Progress
+from .results import Progress
 
 
 def _eta(seconds: float) -> str:

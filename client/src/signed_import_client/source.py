@@ -32,11 +32,24 @@ class FileIdentity:
 
 
 class Source:
-    """`size` bytes, readable by range. `seekable` sources can be read in any order, again."""
+    """`size` bytes, readable by range. `seekable` sources can be read in any order, again.
+    A source with a `path` is a file on disk: a journal can record it (by path and identity)
+    and resume its upload later."""
 
     size: int
     name: str | None = None
     seekable: bool = True
+    path: Path | None = None
+    identity: FileIdentity | None = None
+
+    def unchanged(self) -> bool:
+        """Whether the bytes are still those the upload began with (a file can change)."""
+        return True
+
+    def small_in_memory(self, limit: int) -> Source:
+        """This source, or its bytes read into memory when it is a stream of at most `limit`
+        bytes (then read once, it can be planned like any small file)."""
+        return self
 
     def chunks(self, offset: int, length: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         raise NotImplementedError
@@ -53,6 +66,9 @@ class Source:
 
 class FileSource(Source):
     """A regular file, read with pread (no shared file position: threads read their parts)."""
+
+    path: Path
+    identity: FileIdentity
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -142,6 +158,11 @@ class StreamSource(Source):
             missing -= len(piece)
         self._position += length
         return b"".join(pieces)
+
+    def small_in_memory(self, limit: int) -> Source:
+        if self.size > limit:
+            return self
+        return BytesSource(self.read_exactly(self.size), self.name)
 
     def check_exhausted(self) -> None:
         """FileChangedError if the stream holds more than `size` bytes."""

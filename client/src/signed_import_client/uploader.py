@@ -18,11 +18,8 @@ import mimetypes
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, BinaryIO, Literal
+from collections.abc import Mapping
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -38,103 +35,18 @@ from .errors import (
     UploadInterrupted,
 )
 from .journal import Journal, JournalEntry
+from .parts import Emitter, Held, PartRun, epoch
 from .plan import MIN_MULTIPART_THRESHOLD, PartPlan, check_part_size
+from .results import ImportResult, ProgressCallback
 from .retry import RetryPolicy
 from .source import BytesSource, FileSource, Source, StreamSource
-from .transfer import Cancelled, PutRefused, SignedRequest, Transfer
+from .transfer import PutRefused, SignedRequest, Transfer
 
 DEFAULT_CONCURRENCY = 8
 # A stream up to this size is read into memory and imported as the server plans it; a longer
 # one asks for multipart, so that it is read once, a part at a time.
 STREAM_IN_MEMORY = 8 * 1024 * 1024
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-
-Event = Literal["started", "bytes", "part", "verified", "completing"]
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Handed to the progress callback (from worker threads, one call at a time)."""
-
-    event: Event
-    import_id: str
-    method: str  # "PUT" or "MULTIPART"
-    done: int  # bytes S3 holds or is being sent for this import, resumed parts included
-    total: int
-    part_count: int = 1
-    parts_done: int = 0
-    part_number: int | None = None  # for "part" (stored) and "verified" (already held)
-    part_size: int | None = None
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    import_id: str
-    key: str
-    size: int
-    method: str  # "PUT" or "MULTIPART"
-    etag: str
-    checksum_crc64nvme: str  # the whole file's, as declared to S3 ("" when not known)
-    part_count: int
-    parts_uploaded: int  # by this call
-    parts_resumed: int  # already held by S3 (resume)
-    seconds: float
-    content_type: str | None = None
-    bucket: str | None = None  # known when this call created the import
-    part_size: int | None = None
-    parts: tuple[tuple[int, str], ...] = field(default=(), repr=False)  # (number, ETag)
-    # S3 answered with the CRC-64/NVME it computed, and it is checksum_crc64nvme. False where S3
-    # reported none (emulators that verify nothing): the CRC was declared, not confirmed.
-    checksum_verified: bool = False
-    # The import had been completed before this call: nothing was sent, nothing measured.
-    already_complete: bool = False
-
-    @property
-    def bytes_per_second(self) -> float | None:
-        if self.already_complete:
-            return None
-        return self.size / self.seconds if self.seconds > 0 else 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """What `--json` prints: everything but the part list."""
-        rate = self.bytes_per_second
-        return {
-            "status": "complete",
-            "import_id": self.import_id,
-            "key": self.key,
-            "bucket": self.bucket,
-            "size": self.size,
-            "content_type": self.content_type,
-            "method": self.method,
-            "etag": self.etag,
-            "checksum_crc64nvme": self.checksum_crc64nvme,
-            "checksum_verified": self.checksum_verified,
-            "already_complete": self.already_complete,
-            "part_size": self.part_size,
-            "part_count": self.part_count,
-            "parts_uploaded": self.parts_uploaded,
-            "parts_resumed": self.parts_resumed,
-            "seconds": round(self.seconds, 3),
-            "bytes_per_second": None if rate is None else round(rate),
-        }
-
-
-@dataclass(frozen=True)
-class _Held:
-    etag: str
-    crc: int | None  # as S3 lists it, when it does
-
-
-def _epoch(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def guess_content_type(name: str | None) -> str:
@@ -210,7 +122,7 @@ class Uploader:
         `filename` defaults to the path's name (it is stored as metadata, never as the key)."""
         src = self._open(source, size, filename)
         try:
-            if isinstance(src, FileSource) and self.journal is not None:
+            if self.journal is not None and src.path is not None:
                 entry = self.journal.find(self.import_url, src.path)
                 if entry is not None:
                     resumed = self._resume_journaled(entry, src, progress)
@@ -292,8 +204,7 @@ class Uploader:
         progress: ProgressCallback | None,
     ) -> ImportResult:
         started = time.perf_counter()
-        if isinstance(src, StreamSource) and src.size <= STREAM_IN_MEMORY:
-            src = BytesSource(src.read_exactly(src.size), src.name)  # small: read it, then decide
+        src = src.small_in_memory(STREAM_IN_MEMORY)  # a small stream: read it, then decide
         request: dict[str, Any] = {
             "size": src.size,
             "content_type": content_type or guess_content_type(src.name),
@@ -305,8 +216,8 @@ class Uploader:
             request["metadata"] = dict(metadata)
         if self.part_size is not None:
             request["part_size"] = self.part_size
-        if isinstance(src, StreamSource):
-            request["multipart"] = True  # read once, in order, a part at a time
+        if not src.seekable:
+            request["multipart"] = True  # a stream: read once, in order, a part at a time
         elif src.size <= MIN_MULTIPART_THRESHOLD:
             # Below any multipart threshold the module can have: a single PUT for certain.
             request["checksum_crc64nvme"] = checksums.to_b64(src.crc(0, src.size))
@@ -326,7 +237,7 @@ class Uploader:
             raise TransferError(f"unknown upload method {upload['method']!r} in the API's answer")
         import_id = str(created["import_id"])
         plan = self._server_plan(src.size, upload["part_size"], upload["part_count"], import_id)
-        if isinstance(src, FileSource) and self.journal is not None:
+        if self.journal is not None and src.path is not None and src.identity is not None:
             self.journal.save(
                 JournalEntry(
                     import_url=self.import_url,
@@ -369,11 +280,11 @@ class Uploader:
     ) -> ImportResult:
         import_id = str(created["import_id"])
         upload = created["upload"]
-        emit = _Emitter(progress, import_id, "PUT", src.size, 1)
+        emit = Emitter(progress, import_id, "PUT", src.size, 1)
         emit("started")
         transfer = Transfer(self.http, self.retry, threading.Event())
         signed = SignedRequest(
-            upload["url"], dict(upload["headers"]), _epoch(created.get("expires_at"))
+            upload["url"], dict(upload["headers"]), epoch(created.get("expires_at"))
         )
 
         def resign() -> SignedRequest:
@@ -431,10 +342,10 @@ class Uploader:
     # --- resuming ------------------------------------------------------------------------------
 
     def _resume_journaled(
-        self, entry: JournalEntry, src: FileSource, progress: ProgressCallback | None
+        self, entry: JournalEntry, src: Source, progress: ProgressCallback | None
     ) -> ImportResult | None:
         """Resume what the journal recorded for this file; None when that import is gone."""
-        if self.journal is None:
+        if self.journal is None or src.path is None:
             return None
         if entry.identity != src.identity:
             raise FileChangedError(
@@ -470,13 +381,13 @@ class Uploader:
                 hint="resume with the file the import began with",
                 import_id=import_id,
             )
-        held: dict[int, _Held] = {}
+        held: dict[int, Held] = {}
         for part in listed.get("parts", []):
             number = int(part["part_number"])
             if not 1 <= number <= plan.part_count or int(part["size"]) != plan.length(number):
                 continue  # not in the plan: uploaded again, and completion lists only the plan
             crc = part.get("checksum_crc64nvme")
-            held[number] = _Held(str(part["etag"]), checksums.from_b64(crc) if crc else None)
+            held[number] = Held(str(part["etag"]), checksums.from_b64(crc) if crc else None)
         return self._multipart(import_id, plan, src, held=held, progress=progress, started=started)
 
     def _already_complete(self, import_id: str, src: Source, started: float) -> ImportResult:
@@ -487,7 +398,7 @@ class Uploader:
                 f"has {src.size}",
                 import_id=import_id,
             )
-        if isinstance(src, FileSource) and self.journal is not None:
+        if self.journal is not None and src.path is not None:
             self.journal.remove(self.import_url, src.path)
         return ImportResult(
             import_id=import_id,
@@ -512,19 +423,19 @@ class Uploader:
         plan: PartPlan,
         src: Source,
         *,
-        held: dict[int, _Held],
+        held: dict[int, Held],
         progress: ProgressCallback | None,
         started: float,
         content_type: str | None = None,
         bucket: str | None = None,
     ) -> ImportResult:
         resumed_bytes = sum(plan.length(n) for n in held)
-        emit = _Emitter(progress, import_id, "MULTIPART", plan.size, plan.part_count)
+        emit = Emitter(progress, import_id, "MULTIPART", plan.size, plan.part_count)
         emit.done = resumed_bytes
         emit.parts_done = len(held)
         emit.part_size = plan.part_size
         emit("started")
-        run = _PartRun(self, import_id=import_id, plan=plan, src=src, held=held, emit=emit)
+        run = PartRun(self, import_id=import_id, plan=plan, src=src, held=held, emit=emit)
         try:
             run.run(min(self.concurrency, plan.part_count))
         except SignedImportError as err:
@@ -543,7 +454,7 @@ class Uploader:
                 import_id=import_id,
                 resumable=True,
             ) from interrupt
-        if isinstance(src, FileSource) and not src.unchanged():
+        if not src.unchanged():
             raise FileChangedError(
                 f"{src.path} changed while it was being uploaded",
                 hint=f"`abort {import_id}` and upload it again once it is stable",
@@ -562,7 +473,7 @@ class Uploader:
                 import_id=import_id,
                 resumable=True,
             ) from interrupt
-        if isinstance(src, FileSource) and self.journal is not None:
+        if self.journal is not None and src.path is not None:
             self.journal.remove(self.import_url, src.path)
         if content_type is None:
             content_type = self.api.status(import_id).get("content_type")
@@ -583,223 +494,6 @@ class Uploader:
             seconds=time.perf_counter() - started,
             parts=tuple(sorted(run.etags.items())),
         )
-
-
-class _Emitter:
-    """Counts bytes and parts; calls the progress callback one event at a time."""
-
-    def __init__(
-        self,
-        callback: ProgressCallback | None,
-        import_id: str,
-        method: str,
-        total: int,
-        part_count: int,
-    ) -> None:
-        self.callback = callback
-        self.import_id = import_id
-        self.method = method
-        self.total = total
-        self.part_count = part_count
-        self.done = 0
-        self.parts_done = 0
-        self.part_size: int | None = None
-        self.lock = threading.Lock()
-        # What the progress callback raised, if it did: the caller's way to stop an upload.
-        self.stopped_by: Exception | None = None
-
-    def add_bytes(self, count: int) -> None:
-        with self.lock:
-            self.done += count
-            self._call("bytes", None)
-
-    def __call__(
-        self,
-        event: Event,
-        *,
-        part_number: int | None = None,
-        parts_done: int | None = None,
-        absolute: int | None = None,
-    ) -> None:
-        with self.lock:
-            if parts_done is not None:
-                self.parts_done = parts_done
-            if absolute is not None:
-                self.done = absolute
-            self._call(event, part_number)
-
-    def part_stored(self, part_number: int) -> None:
-        with self.lock:
-            self.parts_done += 1
-            self._call("part", part_number)
-
-    def _call(self, event: Event, part_number: int | None) -> None:
-        if self.callback is None:
-            return
-        try:
-            self._callback(self.callback, event, part_number)
-        except Exception as err:
-            self.stopped_by = err  # the caller stopped the upload: an interruption, not a bug
-            raise
-
-    def _callback(self, callback: ProgressCallback, event: Event, part_number: int | None) -> None:
-        callback(
-            Progress(
-                event=event,
-                import_id=self.import_id,
-                method=self.method,
-                done=self.done,
-                total=self.total,
-                part_count=self.part_count,
-                parts_done=self.parts_done,
-                part_number=part_number,
-                part_size=self.part_size,
-            )
-        )
-
-
-class _PartRun:
-    """The parts of one multipart upload, by `concurrency` workers pulling part numbers."""
-
-    def __init__(
-        self,
-        uploader: Uploader,
-        *,
-        import_id: str,
-        plan: PartPlan,
-        src: Source,
-        held: dict[int, _Held],
-        emit: _Emitter,
-    ) -> None:
-        self.api = uploader.api
-        self.import_id = import_id
-        self.plan = plan
-        self.src = src
-        self.held = held
-        self.emit = emit
-        self.cancel = threading.Event()
-        self.transfer = Transfer(uploader.http, uploader.retry, self.cancel)
-        self.numbers: Iterator[int] = iter(range(1, plan.part_count + 1))
-        self.lock = threading.Lock()
-        self.etags: dict[int, str] = {n: h.etag for n, h in held.items()}
-        self.crcs: dict[int, int] = {}
-        self.stream_crc = 0  # the whole stream's, when the source is read in order
-
-    def run(self, workers: int) -> None:
-        with ThreadPoolExecutor(workers, thread_name_prefix="signed-import") as pool:
-            futures: set[Future[None]] = {pool.submit(self._worker) for _ in range(workers)}
-            try:
-                pending = futures
-                while pending:
-                    # A short timeout keeps the main thread responsive to Ctrl-C.
-                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
-                    for future in done:
-                        error = future.exception()
-                        if error is not None and not isinstance(error, Cancelled):
-                            raise error
-            except BaseException:
-                self.cancel.set()
-                self._drain(futures)
-                raise
-
-    @staticmethod
-    def _drain(futures: set[Future[None]]) -> None:
-        """Wait for the workers to stop (they notice the cancel flag within a chunk)."""
-        pending = futures
-        while pending:
-            try:
-                _, pending = wait(pending, timeout=0.2)
-            except KeyboardInterrupt:
-                continue  # a second Ctrl-C while stopping: keep stopping cleanly
-
-    def whole_crc(self) -> int:
-        if isinstance(self.src, StreamSource):
-            return self.stream_crc
-        whole = 0
-        for number in range(1, self.plan.part_count + 1):
-            whole = checksums.combine(whole, self.crcs[number], self.plan.length(number))
-        return whole
-
-    def _next(self) -> tuple[int, bytes | None, int] | None:
-        """The next part: (number, its bytes for a stream or None, its CRC)."""
-        if isinstance(self.src, StreamSource):
-            with self.src.lock:  # number and bytes in the same order: the stream is sequential
-                number = next(self.numbers, None)
-                if number is None or self.cancel.is_set():
-                    return None
-                data = self.src.read_exactly(self.plan.length(number))
-                crc = checksums.crc64nvme(data)
-                self.stream_crc = checksums.combine(self.stream_crc, crc, len(data))
-                if number == self.plan.part_count:
-                    self.src.check_exhausted()
-                return number, data, crc
-        with self.lock:
-            number = next(self.numbers, None)
-        if number is None or self.cancel.is_set():
-            return None
-        offset, length = self.plan.span(number)
-        crc = 0
-        for chunk in self.src.chunks(offset, length):
-            if self.cancel.is_set():
-                raise Cancelled
-            crc = checksums.crc64nvme(chunk, crc)
-        return number, None, crc
-
-    def _worker(self) -> None:
-        while not self.cancel.is_set():
-            taken = self._next()
-            if taken is None:
-                return
-            number, data, crc = taken
-            with self.lock:
-                self.crcs[number] = crc
-            if number in self.held:
-                self._verify_held(number, crc)
-                continue
-            self._upload(number, data, crc)
-
-    def _verify_held(self, number: int, crc: int) -> None:
-        listed = self.held[number].crc
-        if listed is not None and listed != crc:
-            raise FileChangedError(
-                f"part {number} of import {self.import_id} differs from the file's bytes: "
-                "the file changed since the upload began",
-                hint=f"`abort {self.import_id}` and upload the file again",
-            )
-        self.emit("verified", part_number=number)
-
-    def _sign(self, number: int, crc: int) -> SignedRequest:
-        expires_at, parts = self.api.sign_parts(self.import_id, {number: checksums.to_b64(crc)})
-        part = parts.get(number)
-        if part is None or int(part["size"]) != self.plan.length(number):
-            raise TransferError(f"the API signed part {number} for another size than planned")
-        return SignedRequest(str(part["url"]), dict(part["headers"]), _epoch(expires_at))
-
-    def _upload(self, number: int, data: bytes | None, crc: int) -> None:
-        offset, length = self.plan.span(number)
-        if data is not None:
-            view = memoryview(data)
-
-            def body() -> Iterator[bytes]:
-                return (bytes(view[i : i + 1024 * 1024]) for i in range(0, length, 1024 * 1024))
-        else:
-
-            def body() -> Iterator[bytes]:
-                return self.src.chunks(offset, length)
-
-        response = self.transfer.put(
-            f"part {number}",
-            self._sign(number, crc),
-            body,
-            resign=lambda: self._sign(number, crc),
-            sent=self.emit.add_bytes,
-        )
-        etag = response.headers.get("ETag")
-        if not etag:
-            raise TransferError(f"S3 stored part {number} but answered no ETag")
-        with self.lock:
-            self.etags[number] = etag
-        self.emit.part_stored(number)
 
 
 def _describe_change(before: Any, after: Any) -> str:

@@ -1,0 +1,254 @@
+"""The parts of one multipart upload in flight: `concurrency` workers pulling part numbers,
+each reading its part, getting its URL signed for the part's CRC-64/NVME and sending it; and the
+progress events they raise, one at a time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from . import checksums
+from .errors import FileChangedError, TransferError
+from .plan import PartPlan
+from .results import Event, Progress, ProgressCallback
+from .source import Source, StreamSource
+from .transfer import Cancelled, SignedRequest, Transfer
+
+if TYPE_CHECKING:
+    from .uploader import Uploader
+
+
+@dataclass(frozen=True)
+class Held:
+    etag: str
+    crc: int | None  # as S3 lists it, when it does
+
+
+def epoch(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+class Emitter:
+    """Counts bytes and parts; calls the progress callback one event at a time."""
+
+    def __init__(
+        self,
+        callback: ProgressCallback | None,
+        import_id: str,
+        method: str,
+        total: int,
+        part_count: int,
+    ) -> None:
+        self.callback = callback
+        self.import_id = import_id
+        self.method = method
+        self.total = total
+        self.part_count = part_count
+        self.done = 0
+        self.parts_done = 0
+        self.part_size: int | None = None
+        self.lock = threading.Lock()
+        # What the progress callback raised, if it did: the caller's way to stop an upload.
+        self.stopped_by: Exception | None = None
+
+    def add_bytes(self, count: int) -> None:
+        with self.lock:
+            self.done += count
+            self._call("bytes", None)
+
+    def __call__(
+        self,
+        event: Event,
+        *,
+        part_number: int | None = None,
+        parts_done: int | None = None,
+        absolute: int | None = None,
+    ) -> None:
+        with self.lock:
+            if parts_done is not None:
+                self.parts_done = parts_done
+            if absolute is not None:
+                self.done = absolute
+            self._call(event, part_number)
+
+    def part_stored(self, part_number: int) -> None:
+        with self.lock:
+            self.parts_done += 1
+            self._call("part", part_number)
+
+    def _call(self, event: Event, part_number: int | None) -> None:
+        if self.callback is None:
+            return
+        try:
+            self._callback(self.callback, event, part_number)
+        except Exception as err:
+            self.stopped_by = err  # the caller stopped the upload: an interruption, not a bug
+            raise
+
+    def _callback(self, callback: ProgressCallback, event: Event, part_number: int | None) -> None:
+        callback(
+            Progress(
+                event=event,
+                import_id=self.import_id,
+                method=self.method,
+                done=self.done,
+                total=self.total,
+                part_count=self.part_count,
+                parts_done=self.parts_done,
+                part_number=part_number,
+                part_size=self.part_size,
+            )
+        )
+
+
+class PartRun:
+    """The parts of one multipart upload, by `concurrency` workers pulling part numbers."""
+
+    def __init__(
+        self,
+        uploader: Uploader,
+        *,
+        import_id: str,
+        plan: PartPlan,
+        src: Source,
+        held: dict[int, Held],
+        emit: Emitter,
+    ) -> None:
+        self.api = uploader.api
+        self.import_id = import_id
+        self.plan = plan
+        self.src = src
+        self.held = held
+        self.emit = emit
+        self.cancel = threading.Event()
+        self.transfer = Transfer(uploader.http, uploader.retry, self.cancel)
+        self.numbers: Iterator[int] = iter(range(1, plan.part_count + 1))
+        self.lock = threading.Lock()
+        self.etags: dict[int, str] = {n: h.etag for n, h in held.items()}
+        self.crcs: dict[int, int] = {}
+        self.stream_crc = 0  # the whole stream's, when the source is read in order
+
+    def run(self, workers: int) -> None:
+        with ThreadPoolExecutor(workers, thread_name_prefix="signed-import") as pool:
+            futures: set[Future[None]] = {pool.submit(self._worker) for _ in range(workers)}
+            try:
+                pending = futures
+                while pending:
+                    # A short timeout keeps the main thread responsive to Ctrl-C.
+                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+                    for future in done:
+                        error = future.exception()
+                        if error is not None and not isinstance(error, Cancelled):
+                            raise error
+            except BaseException:
+                self.cancel.set()
+                self._drain(futures)
+                raise
+
+    @staticmethod
+    def _drain(futures: set[Future[None]]) -> None:
+        """Wait for the workers to stop (they notice the cancel flag within a chunk)."""
+        pending = futures
+        while pending:
+            try:
+                _, pending = wait(pending, timeout=0.2)
+            except KeyboardInterrupt:
+                continue  # a second Ctrl-C while stopping: keep stopping cleanly
+
+    def whole_crc(self) -> int:
+        if isinstance(self.src, StreamSource):
+            return self.stream_crc
+        whole = 0
+        for number in range(1, self.plan.part_count + 1):
+            whole = checksums.combine(whole, self.crcs[number], self.plan.length(number))
+        return whole
+
+    def _next(self) -> tuple[int, bytes | None, int] | None:
+        """The next part: (number, its bytes for a stream or None, its CRC)."""
+        if isinstance(self.src, StreamSource):
+            with self.src.lock:  # number and bytes in the same order: the stream is sequential
+                number = next(self.numbers, None)
+                if number is None or self.cancel.is_set():
+                    return None
+                data = self.src.read_exactly(self.plan.length(number))
+                crc = checksums.crc64nvme(data)
+                self.stream_crc = checksums.combine(self.stream_crc, crc, len(data))
+                if number == self.plan.part_count:
+                    self.src.check_exhausted()
+                return number, data, crc
+        with self.lock:
+            number = next(self.numbers, None)
+        if number is None or self.cancel.is_set():
+            return None
+        offset, length = self.plan.span(number)
+        crc = 0
+        for chunk in self.src.chunks(offset, length):
+            if self.cancel.is_set():
+                raise Cancelled
+            crc = checksums.crc64nvme(chunk, crc)
+        return number, None, crc
+
+    def _worker(self) -> None:
+        while not self.cancel.is_set():
+            taken = self._next()
+            if taken is None:
+                return
+            number, data, crc = taken
+            with self.lock:
+                self.crcs[number] = crc
+            if number in self.held:
+                self._verify_held(number, crc)
+                continue
+            self._upload(number, data, crc)
+
+    def _verify_held(self, number: int, crc: int) -> None:
+        listed = self.held[number].crc
+        if listed is not None and listed != crc:
+            raise FileChangedError(
+                f"part {number} of import {self.import_id} differs from the file's bytes: "
+                "the file changed since the upload began",
+                hint=f"`abort {self.import_id}` and upload the file again",
+            )
+        self.emit("verified", part_number=number)
+
+    def _sign(self, number: int, crc: int) -> SignedRequest:
+        expires_at, parts = self.api.sign_parts(self.import_id, {number: checksums.to_b64(crc)})
+        part = parts.get(number)
+        if part is None or int(part["size"]) != self.plan.length(number):
+            raise TransferError(f"the API signed part {number} for another size than planned")
+        return SignedRequest(str(part["url"]), dict(part["headers"]), epoch(expires_at))
+
+    def _upload(self, number: int, data: bytes | None, crc: int) -> None:
+        offset, length = self.plan.span(number)
+        if data is not None:
+            view = memoryview(data)
+
+            def body() -> Iterator[bytes]:
+                return (bytes(view[i : i + 1024 * 1024]) for i in range(0, length, 1024 * 1024))
+        else:
+
+            def body() -> Iterator[bytes]:
+                return self.src.chunks(offset, length)
+
+        response = self.transfer.put(
+            f"part {number}",
+            self._sign(number, crc),
+            body,
+            resign=lambda: self._sign(number, crc),
+            sent=self.emit.add_bytes,
+        )
+        etag = response.headers.get("ETag")
+        if not etag:
+            raise TransferError(f"S3 stored part {number} but answered no ETag")
+        with self.lock:
+            self.etags[number] = etag
+        self.emit.part_stored(number)
