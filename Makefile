@@ -131,9 +131,17 @@ $(BROWSER_EXAMPLE)/node_modules/.package-lock.json: $(BROWSER_EXAMPLE)/package-l
 .PHONY: browser-deps
 browser-deps: $(CHROMIUM) $(BROWSER_EXAMPLE)/node_modules/.package-lock.json ## Debian's chromium and the browser example's npm packages
 
+# End-to-end test modules run side by side (pytest-xdist, one module per worker): each spends
+# most of its time waiting on Terraform (the provider's S3 lifecycle wait alone is ~55 s an
+# apply), each has its own moto_server and ports. The load test runs alone afterwards: it
+# measures 50 concurrent consumers and must not share the 2 cores with the others.
+E2E_WORKERS ?= 4
+E2E_ALONE := tests/e2e/test_load_and_faults.py
+
 .PHONY: test-e2e
-test-e2e: $(VENV)/.installed $(PACKAGE) browser-deps ## End-to-end: Terraform on moto, signatures on LocalStack, the browser example in Chromium
-	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest tests/e2e
+test-e2e: $(VENV)/.installed $(PACKAGE) browser-deps ## End-to-end: Terraform on moto, signatures on LocalStack, the browser example in Chromium (E2E_WORKERS)
+	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -n $(E2E_WORKERS) --dist loadfile tests/e2e --ignore $(E2E_ALONE)
+	$(VENV)/bin/pytest $(E2E_ALONE)
 
 .PHONY: test-adversarial
 test-adversarial: $(VENV)/.installed $(PACKAGE) ## Hostile corpus and contract fuzzing (short) against examples/local on moto
