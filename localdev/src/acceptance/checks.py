@@ -140,7 +140,7 @@ def single_put(ctx: Context) -> str:
     expect(result["method"] == "PUT", result)
     expect(
         _stored_sha256(ctx, result["key"]) == (len(data), hashlib.sha256(data).hexdigest()),
-        '_stored_sha256(ctx, result["key"]) == (len(data), hashlib.sha256(data).hexdigest())',
+        f"S3 does not hold the file's bytes under {result['key']}",
     )
     return f"{len(data):,} bytes in one PUT, stored byte for byte"
 
@@ -200,7 +200,7 @@ def multipart_interrupted_and_resumed(ctx: Context) -> str:
     expect(result["parts_resumed"] + result["parts_uploaded"] == total, result)
     expect(
         _stored_sha256(ctx, result["key"]) == (len(data), hashlib.sha256(data).hexdigest()),
-        '_stored_sha256(ctx, result["key"]) == (len(data), hashlib.sha256(data).hexdigest())',
+        f"S3 does not hold the file's bytes under {result['key']}",
     )
     expect(_parts_stored(ctx) == (None, 0), "a multipart upload was left behind")
     return (
@@ -340,7 +340,7 @@ def body_change_keeps_the_resource_policy(ctx: Context) -> str:
     before = ctx.target.outputs["openapi_document"]
     expect(
         RESOURCE_POLICY_SID in (apigateway.get_rest_api(restApiId=api_id).get("policy") or ""),
-        'RESOURCE_POLICY_SID in (apigateway.get_rest_api(restApiId=api_id).get("policy") or "")',
+        f"no statement {RESOURCE_POLICY_SID} in the API's resource policy before the change",
     )
 
     ctx.target.reapply({"cors_allowed_origins": [LISTED_ORIGIN, SECOND_ORIGIN]})
