@@ -92,9 +92,12 @@ lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed validate lint-python ## fmt 
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework terraform -d . \
 	  --skip-path .terraform --skip-path examples/.*/.terraform
 
+# The unit suites are CPU-bound: one pytest worker a core (pytest-xdist).
+PYTEST_WORKERS ?= 2
+
 .PHONY: test-python
-test-python: $(VENV)/.installed ## pytest: signer, docs, local gateway and client unit tests
-	$(VENV)/bin/pytest tests/unit tests/docs tests/repo tests/localdev client/tests
+test-python: $(VENV)/.installed ## pytest: signer, docs, local gateway and client unit tests (PYTEST_WORKERS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) tests/unit tests/docs tests/repo tests/localdev client/tests
 
 # The signer runs on whatever botocore the Lambda runtime ships: its unit suite also runs on the
 # oldest botocore it accepts (the project venv has the newest pinned one).
@@ -108,7 +111,7 @@ $(OLDEST_BOTOCORE_VENV)/.installed: requirements/botocore-oldest.txt
 
 .PHONY: test-botocore-oldest
 test-botocore-oldest: $(OLDEST_BOTOCORE_VENV)/.installed ## The signer's unit suite on the oldest botocore it accepts (1.36.0)
-	$(OLDEST_BOTOCORE_VENV)/bin/python -m pytest -p no:cacheprovider tests/unit
+	$(OLDEST_BOTOCORE_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider tests/unit
 
 .PHONY: test-terraform
 test-terraform: init ## terraform test with a mocked AWS provider (offline)
