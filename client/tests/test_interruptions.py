@@ -13,7 +13,10 @@ import pytest
 from fake_module import API, MIB, FakeModule
 from signed_import_client.errors import UploadInterrupted
 from signed_import_client.results import Progress
+from signed_import_client.retry import RetryPolicy
 from signed_import_client.uploader import Uploader
+
+FAST = RetryPolicy(attempts=3, base=0.001, cap=0.001)
 
 
 class Stop(Exception):
@@ -76,3 +79,39 @@ def test_an_unexpected_error_is_raised_as_itself(tmp_path: Path) -> None:
     uploader = Uploader(API, concurrency=2, http=module.client())
     with pytest.raises(ZeroDivisionError, match="a bug"):
         uploader.upload(big_file(tmp_path))
+
+
+def test_a_completion_retried_while_s3_assembles_waits_for_the_object(tmp_path: Path) -> None:
+    """The first completion times out at the gateway (504) while S3 goes on assembling; the
+    retry finds neither the upload nor yet the object (404), as does the first status call:
+    the client waits for the object instead of reporting an unknown import."""
+    module = FakeModule()
+    api = module._api
+    seen = {"complete": 0, "status": 0}
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.method == "POST" and path.endswith("/complete"):
+            seen["complete"] += 1
+            if seen["complete"] == 1:
+                api(request)  # S3 completes it, but the answer is lost
+                return httpx.Response(504, json={"message": "Endpoint request timed out"})
+            return httpx.Response(404, json={"error": {"code": "NotFound", "message": "no"}})
+        if request.method == "GET" and path.endswith("/id1"):
+            seen["status"] += 1
+            if seen["status"] == 1:
+                return httpx.Response(404, json={"error": {"code": "NotFound", "message": "no"}})
+        return api(request)
+
+    module._api = gateway  # type: ignore[method-assign]
+    path = tmp_path / "big.bin"
+    data = secrets.token_bytes(11 * MIB)
+    path.write_bytes(data)
+    uploader = Uploader(API, concurrency=2, http=module.client(), retry=FAST)
+    uploader.api._sleep = lambda seconds: None
+
+    result = uploader.upload(path)
+
+    assert (result.size, result.key) == (len(data), module.imports["id1"].key)
+    assert module.imports["id1"].stored == data
+    assert seen == {"complete": 2, "status": 2}

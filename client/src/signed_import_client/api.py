@@ -23,6 +23,10 @@ from .retry import RetryPolicy, retry_after_seconds, retryable_status
 USER_AGENT = "signed-import-client/0.1"
 # POST …/parts signs at most this many parts a call (the module's limit).
 MAX_PARTS_PER_SIGN = 100
+# A completion retried after a timeout or a 5xx may meet the one S3 is still assembling, when the
+# upload is no longer listed and the object not yet stored: the import reads as unknown (404)
+# for that while. How long to wait for it to appear before believing the 404.
+COMPLETION_SETTLE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class ApiResponse:
     status: int
     body: dict[str, Any]  # {} for an empty body
     headers: Mapping[str, str]
+    attempts: int = 1  # tries it took (retries after timeouts, 5xx and 429 included)
 
 
 def normalize_import_url(url: str) -> str:
@@ -116,7 +121,7 @@ class ApiClient:
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
                 self._sleep(self.retry.delay(attempt, wait))
                 continue
-            return ApiResponse(response.status_code, _json(response), response.headers)
+            return ApiResponse(response.status_code, _json(response), response.headers, attempt)
 
     def _expect(
         self,
@@ -175,17 +180,37 @@ class ApiClient:
         }
         if checksum_crc64nvme is not None:
             payload["checksum_crc64nvme"] = checksum_crc64nvme
+        retried = False
         for attempt in range(1, in_progress_retries + 2):
             answer = self.call("POST", import_id, "complete", payload=payload)
             if answer.status == 200:
                 return answer.body
+            retried = retried or answer.attempts > 1 or attempt > 1
             error = ApiError(
                 "POST /import/{id}/complete", answer.status, answer.body, import_id=import_id
             )
+            if answer.status == 404 and retried:
+                # An earlier try may be completing it right now: wait for the object.
+                return self._completed_meanwhile(import_id, error)
             if error.code != "CompletionInProgress" or attempt > in_progress_retries:
                 raise error
             self._sleep(min(2.0, 0.2 * attempt))
         raise AssertionError("unreachable")
+
+    def _completed_meanwhile(self, import_id: str, not_found: ApiError) -> dict[str, Any]:
+        """The import's state once the completion an earlier try started is done; `not_found`
+        if it does not appear within COMPLETION_SETTLE_SECONDS."""
+        waited = 0.0
+        while waited < COMPLETION_SETTLE_SECONDS:
+            answer = self.call("GET", import_id)
+            if answer.status == 200 and answer.body.get("status") == "complete":
+                return answer.body
+            if answer.status not in (200, 404):
+                break
+            delay = min(2.0, 0.25 + waited / 4)
+            self._sleep(delay)
+            waited += delay
+        raise not_found
 
     def status(self, import_id: str) -> dict[str, Any]:
         """GET /import/{id}."""
