@@ -197,7 +197,7 @@ LOAD_FLAGS ?=
 
 .PHONY: load
 load: $(VENV)/.installed $(PACKAGE) ## Load on the local stack: 50 consumers x 20 imports, throughput and p50/p99 per route, zero errors expected (build/load.md)
-	$(PY) -m localdev.load $(LOAD_FLAGS)
+	$(PY) benchmarks/load.py $(LOAD_FLAGS)
 
 .PHONY: demo
 demo: $(VENV)/.installed $(PACKAGE) ## Apply the module on a local emulator, upload a file, verify, destroy

@@ -13,16 +13,12 @@ time includes sending its bytes), retries included; at the end every object is r
 the emulator and compared with what its consumer sent, and nothing else may be left under the
 consumers' partitions — no object and no multipart upload.
 
-    python -m localdev.load [--consumers 50] [--imports 20] [--out build/load.md]
-
-applies examples/local on a fresh moto_server (as `make demo` does), serves the deployed
-function in a process of its own (localdev.serve), runs the load, writes the table, and
-destroys the stack. `make load` runs it.
+The end-to-end suite runs a short form (tests/e2e/test_load_and_faults.py); `make load` runs
+the long one (benchmarks/load.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import json
@@ -31,20 +27,16 @@ import os
 import random
 import re
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from localdev import REPOSITORY
 from signed_import_client import RetryPolicy, SigV4, Uploader
 from signed_import_client.api import USER_AGENT
 
@@ -54,7 +46,6 @@ PART_SIZE = 5 * MIB
 # Streams above the client's in-memory limit (8 MiB) are imported as multipart.
 MULTIPART_SIZE = (8 * MIB, 9 * MIB)
 SINGLE_SIZE = (1 * KIB, 256 * KIB)
-ROOT = REPOSITORY
 _IMPORT_PATH = re.compile(r"^(?:/(?P<id>[^/]+)(?P<rest>/parts|/complete)?)?$")
 ROUTES = (
     "POST /import",
@@ -455,60 +446,3 @@ def report(result: LoadResult, *, title: str, command: str) -> str:
         if items:
             lines += ["", f"## {heading}", "", *(f"- {item}" for item in items[:50])]
     return "\n".join(lines) + "\n"
-
-
-def _deployed_run(args: argparse.Namespace, echo: Callable[[str], None]) -> LoadResult:
-    from localdev.emulator import MotoServer  # noqa: PLC0415 (only the standalone run)
-    from localdev.serve import served  # noqa: PLC0415
-    from localdev.stack import PACKAGE, deployed  # noqa: PLC0415
-
-    with MotoServer() as moto, tempfile.TemporaryDirectory(prefix="load-tf-") as state:
-        echo("terraform apply examples/local on moto_server (about a minute)…")
-        with deployed(moto, Path(state)) as stack:
-            document = json.loads(stack.outputs["openapi_document"])
-            with served(
-                document, stack.outputs["stage_name"], stack.function, PACKAGE, moto.client_env()
-            ) as invoke_url:
-                echo(f"{args.consumers} consumers x {args.imports} imports against {invoke_url}…")
-                result = run_load(
-                    f"{invoke_url}/import",
-                    consumers=args.consumers,
-                    imports=args.imports,
-                    multipart_every=args.multipart_every,
-                    seed=args.seed,
-                )
-                verify(result, moto.client("s3"), stack.outputs["bucket_name"])
-            echo("terraform destroy…")
-    return result
-
-
-def main(argv: Iterable[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m localdev.load", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--consumers", type=int, default=50)
-    parser.add_argument("--imports", type=int, default=20, help="imports per consumer")
-    parser.add_argument("--multipart-every", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "load.md")
-    args = parser.parse_args(list(argv) if argv is not None else None)
-
-    def echo(text: str) -> None:
-        print(text, file=sys.stderr, flush=True)
-
-    result = _deployed_run(args, echo)
-    command = "make load" + (
-        f' LOAD_FLAGS="--consumers {args.consumers} --imports {args.imports}"'
-        if (args.consumers, args.imports) != (50, 20)
-        else ""
-    )
-    table = report(result, title="Load on the local stack", command=command)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table)
-    print(table)
-    echo(f"written to {args.out}")
-    return 0 if result.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
