@@ -1,0 +1,107 @@
+"""What the library does on its own between the API and S3, against the module in memory: an
+expired URL is signed again, a throttled or failing API call is retried, and an upload
+interrupted once is resumed from the journal by uploading the same file again."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fake_module import API, MIB, FakeModule
+from signed_import_client.errors import UploadInterrupted
+from signed_import_client.journal import Journal
+from signed_import_client.retry import RetryPolicy
+from signed_import_client.uploader import Uploader
+
+FAST = RetryPolicy(attempts=3, base=0.001, cap=0.001)
+EXPIRED = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+
+
+def write(path: Path, size: int) -> bytes:
+    data = secrets.token_bytes(size)
+    path.write_bytes(data)
+    return data
+
+
+def test_an_expired_part_url_is_signed_again(tmp_path: Path) -> None:
+    module = FakeModule()
+    s3 = module._s3
+    refused: list[str] = []
+
+    def expiring_s3(request: httpx.Request) -> httpx.Response:
+        number = request.url.params.get("partNumber")
+        if number == "2" and not refused:
+            refused.append(number)
+            return httpx.Response(403, text=EXPIRED)
+        return s3(request)
+
+    module._s3 = expiring_s3  # type: ignore[method-assign]
+    data = write(tmp_path / "big.bin", 11 * MIB)
+
+    result = Uploader(API, concurrency=1, http=module.client(), retry=FAST).upload(
+        tmp_path / "big.bin"
+    )
+
+    assert refused == ["2"]
+    assert module.imports["id1"].stored == data
+    assert result.parts_uploaded == 3
+    signed = [c for c in module.calls if c.endswith("/id1/parts") and c.startswith("POST")]
+    assert len(signed) == 4  # three parts, and part 2 once more
+
+
+def test_a_throttled_or_failing_api_call_is_retried(tmp_path: Path) -> None:
+    module = FakeModule()
+    api = module._api
+    answers = iter(
+        [
+            httpx.Response(429, json={"message": "Too Many Requests"}),
+            httpx.Response(503, json={"error": {"code": "ServiceUnavailable", "message": "x"}}),
+        ]
+    )
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/import"):
+            answer = next(answers, None)
+            if answer is not None:
+                return answer
+        return api(request)
+
+    module._api = flaky  # type: ignore[method-assign]
+    data = write(tmp_path / "a.csv", 1024)
+
+    result = Uploader(API, http=module.client(), retry=FAST).upload(tmp_path / "a.csv")
+
+    assert module.imports["id1"].stored == data
+    assert result.method == "PUT"
+    assert [c for c in module.calls if c == f"POST {API}"] == [f"POST {API}"] * 3
+
+
+def test_uploading_the_same_file_again_resumes_it(tmp_path: Path) -> None:
+    module = FakeModule()
+    s3 = module._s3
+    stored = 0
+
+    def stop_after_two_parts(request: httpx.Request) -> httpx.Response:
+        nonlocal stored
+        if stored == 2:
+            raise KeyboardInterrupt
+        stored += 1
+        return s3(request)
+
+    module._s3 = stop_after_two_parts  # type: ignore[method-assign]
+    data = write(tmp_path / "big.bin", 11 * MIB)
+    journal = Journal(tmp_path / "state")
+    first = Uploader(API, concurrency=1, journal=journal, http=module.client(), retry=FAST)
+    with pytest.raises(UploadInterrupted):
+        first.upload(tmp_path / "big.bin")
+    module._s3 = s3  # type: ignore[method-assign]
+
+    again = Uploader(API, concurrency=1, journal=journal, http=module.client(), retry=FAST)
+    result = again.upload(tmp_path / "big.bin")
+
+    assert (result.import_id, result.parts_resumed, result.parts_uploaded) == ("id1", 2, 1)
+    assert module.imports["id1"].stored == data
+    assert len(module.imports) == 1  # no second import was started
