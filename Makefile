@@ -92,12 +92,13 @@ lint: $(VENV)/.installed $(CHECKOV_VENV)/.installed validate lint-python ## fmt 
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework terraform -d . \
 	  --skip-path .terraform --skip-path examples/.*/.terraform
 
-# The unit suites are CPU-bound: one pytest worker a core (pytest-xdist).
+# The unit suites are CPU-bound: one pytest worker a core (pytest-xdist), a file to a worker
+# (test_properties.py checks, after its property tests, that they ran every example).
 PYTEST_WORKERS ?= 2
 
 .PHONY: test-python
 test-python: $(VENV)/.installed ## pytest: signer, docs, local gateway and client unit tests (PYTEST_WORKERS)
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) tests/unit tests/docs tests/repo tests/localdev client/tests
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile tests/unit tests/docs tests/repo tests/localdev client/tests
 
 # The signer runs on whatever botocore the Lambda runtime ships: its unit suite also runs on the
 # oldest botocore it accepts (the project venv has the newest pinned one).
@@ -111,7 +112,7 @@ $(OLDEST_BOTOCORE_VENV)/.installed: requirements/botocore-oldest.txt
 
 .PHONY: test-botocore-oldest
 test-botocore-oldest: $(OLDEST_BOTOCORE_VENV)/.installed ## The signer's unit suite on the oldest botocore it accepts (1.36.0)
-	$(OLDEST_BOTOCORE_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider tests/unit
+	$(OLDEST_BOTOCORE_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider tests/unit
 
 .PHONY: test-terraform
 test-terraform: init ## terraform test with a mocked AWS provider (offline)
@@ -134,17 +135,25 @@ $(BROWSER_EXAMPLE)/node_modules/.package-lock.json: $(BROWSER_EXAMPLE)/package-l
 .PHONY: browser-deps
 browser-deps: $(CHROMIUM) $(BROWSER_EXAMPLE)/node_modules/.package-lock.json ## Debian's chromium and the browser example's npm packages
 
-# End-to-end test modules run side by side (pytest-xdist, one module per worker): each spends
-# most of its time waiting on Terraform (the provider's S3 lifecycle wait alone is ~55 s an
-# apply), each has its own moto_server and ports. The load test runs alone afterwards: it
+# Test modules that deploy a stack run side by side (pytest-xdist, one module per worker): each
+# spends most of its time waiting on Terraform (the provider's S3 lifecycle wait alone is ~55 s
+# an apply), each has its own moto_server and ports. The load test runs alone afterwards: it
 # measures 50 concurrent consumers and must not share the 2 cores with the others.
 E2E_WORKERS ?= 4
 E2E_ALONE := tests/e2e/test_load_and_faults.py
+define run-stacks
+	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -n $(E2E_WORKERS) --dist loadfile $(1) --ignore $(E2E_ALONE)
+	$(VENV)/bin/pytest $(E2E_ALONE)
+endef
 
 .PHONY: test-e2e
 test-e2e: $(VENV)/.installed $(PACKAGE) browser-deps ## End-to-end: Terraform on moto, signatures on LocalStack, the browser example in Chromium (E2E_WORKERS)
-	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -n $(E2E_WORKERS) --dist loadfile tests/e2e --ignore $(E2E_ALONE)
-	$(VENV)/bin/pytest $(E2E_ALONE)
+	$(call run-stacks,tests/e2e)
+
+# make test's form of test-e2e and test-adversarial: their modules in one parallel run.
+.PHONY: test-stacks
+test-stacks: $(VENV)/.installed $(PACKAGE) browser-deps ## test-e2e and test-adversarial in one parallel run (E2E_WORKERS)
+	$(call run-stacks,tests/e2e tests/adversarial)
 
 .PHONY: test-adversarial
 test-adversarial: $(VENV)/.installed $(PACKAGE) ## Hostile corpus and contract fuzzing (short) against examples/local on moto
@@ -159,7 +168,7 @@ checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PACKAGE) ## checko
 	  -f $(PLAN_JSON) --repo-root-for-plan-enrichment .
 
 .PHONY: test
-test: lint checkov-plan check-package test-python test-botocore-oldest test-terraform test-e2e test-adversarial ## Run every check and test
+test: lint checkov-plan check-package test-python test-botocore-oldest test-terraform test-stacks ## Run every check and test
 
 # The long forms of the adversarial suite: property examples times FUZZ_SCALE, contract fuzzing
 # with FUZZ_EXAMPLES cases per operation, both with fresh randomness on every run.
