@@ -115,3 +115,25 @@ def test_a_completion_retried_while_s3_assembles_waits_for_the_object(tmp_path: 
     assert (result.size, result.key) == (len(data), module.imports["id1"].key)
     assert module.imports["id1"].stored == data
     assert seen == {"complete": 2, "status": 2}
+
+
+def test_a_callback_that_keeps_raising_interrupts_parts_in_flight_too(tmp_path: Path) -> None:
+    """Once stopped, a callback usually raises on every later event; the workers still sending
+    their parts call it while they unwind, and the upload still ends as an interruption."""
+    module = FakeModule()
+    stop = False
+
+    def cancel_flag(event: Progress) -> None:
+        nonlocal stop
+        stop = stop or event.event == "part"
+        if stop:
+            raise Stop
+
+    path = tmp_path / "large.bin"
+    path.write_bytes(secrets.token_bytes(31 * MIB))  # seven parts of the fake's 5 MiB
+    uploader = Uploader(API, concurrency=4, http=module.client(), retry=FAST)
+    with pytest.raises(UploadInterrupted) as raised:
+        uploader.upload(path, progress=cancel_flag)
+
+    assert raised.value.resumable
+    assert isinstance(raised.value.__cause__, Stop)

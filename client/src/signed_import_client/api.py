@@ -205,8 +205,8 @@ class ApiClient:
             answer = self.call("GET", import_id)
             if answer.status == 200 and answer.body.get("status") == "complete":
                 return answer.body
-            if answer.status not in (200, 404):
-                break
+            if answer.status not in (200, 404):  # the status itself failed: say that
+                raise ApiError("GET /import/{id}", answer.status, answer.body, import_id=import_id)
             delay = min(2.0, 0.25 + waited / 4)
             self._sleep(delay)
             waited += delay

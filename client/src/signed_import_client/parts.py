@@ -58,7 +58,9 @@ class Emitter:
         self.part_size: int | None = None
         self.lock = threading.Lock()
         # What the progress callback raised, if it did: the caller's way to stop an upload.
-        self.stopped_by: Exception | None = None
+        # Every exception the callback raised: the caller's way to stop an upload. Once it has,
+        # each worker still unwinding may call it (and see it raise) again.
+        self.raised: list[Exception] = []
 
     def add_bytes(self, count: int) -> None:
         with self.lock:
@@ -91,8 +93,12 @@ class Emitter:
         try:
             self._callback(self.callback, event, part_number)
         except Exception as err:
-            self.stopped_by = err  # the caller stopped the upload: an interruption, not a bug
+            self.raised.append(err)  # the caller stopped the upload: an interruption, not a bug
             raise
+
+    def stopped(self, error: BaseException) -> bool:
+        """Whether `error` is one the progress callback raised."""
+        return any(error is raised for raised in self.raised)
 
     def _callback(self, callback: ProgressCallback, event: Event, part_number: int | None) -> None:
         callback(

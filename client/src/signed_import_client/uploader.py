@@ -443,10 +443,17 @@ class Uploader:
             if not err.hint and plan.part_count > 1:
                 err.hint = f"the import is resumable: `resume {import_id} FILE`"
             raise
+        except OSError as err:
+            # The source could not be read (a disk error, a file gone): the parts S3 holds stay.
+            raise TransferError(
+                f"import {import_id}: reading {src.name or 'the source'} failed: {err}",
+                hint=f"the import is resumable: `resume {import_id} FILE`",
+                import_id=import_id,
+            ) from err
         except (KeyboardInterrupt, Exception) as interrupt:
             # Ctrl-C, a signal, or the caller's callback: resumable. Anything else is an error
             # of the upload itself (exit 1), not an interruption.
-            if not isinstance(interrupt, KeyboardInterrupt) and interrupt is not emit.stopped_by:
+            if not isinstance(interrupt, KeyboardInterrupt) and not emit.stopped(interrupt):
                 raise
             raise UploadInterrupted(
                 f"import {import_id} interrupted with {len(run.etags)} of {plan.part_count} "

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -118,23 +118,38 @@ def main() -> int:
     terraform = Terraform(EXAMPLE, scratch / "state", {"region": region})
     terraform.init()
     results: list[Result] = []
+    cleaned = True
     try:
         terraform.apply()
         target = AwsTarget(terraform, region)
         try:
             results = run_all(target, scratch)
         finally:
-            empty_bucket(target)
+            cleaned = _step("empty the bucket", lambda: empty_bucket(target))
     finally:
+        # Whatever failed before, destroy; a failure here is reported, never hides the results.
         if terraform.state.exists():
-            terraform.destroy()
+            cleaned = _step("terraform destroy", terraform.destroy) and cleaned
             left = terraform.resources()
             if left:
+                cleaned = False
                 print(f"left in the state after destroy: {left}", file=sys.stderr)
-    text = report(results, account, region)
-    (ROOT / "build" / "acceptance" / "aws-report.md").write_text(text)
-    print(text)
-    return 0 if results and all(r.passed for r in results) else 1
+        text = report(results, account, region)
+        if not cleaned:
+            text += "\n**Cleanup failed**: see the log; delete what is left by hand.\n"
+        (ROOT / "build" / "acceptance" / "aws-report.md").write_text(text)
+        print(text)
+    return 0 if cleaned and results and all(r.passed for r in results) else 1
+
+
+def _step(what: str, step: Callable[[], object]) -> bool:
+    """Run a cleanup step; False (and the error on stderr) if it failed."""
+    try:
+        step()
+    except Exception as err:  # reported; the run then fails
+        print(f"{what} failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return False
+    return True
 
 
 if __name__ == "__main__":

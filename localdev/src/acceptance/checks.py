@@ -385,8 +385,15 @@ def _timed() -> Iterator[Callable[[], float]]:
 
 
 def run_all(target: Target, scratch: Path) -> list[Result]:
-    """Every check, in order, each reported whatever the others did."""
-    ctx = Context(target, cognito_id_token(target), scratch)
+    """Every check, in order, each reported whatever the others did (none without a token)."""
+    with _timed() as elapsed:
+        try:
+            token = cognito_id_token(target)
+        except Exception as err:  # reported, and the run fails
+            failed = Result("cognito_id_token", False, f"{type(err).__name__}: {err}", elapsed())
+            print(f"FAIL  cognito_id_token: {failed.detail}", file=sys.stderr)
+            return [failed]
+    ctx = Context(target, token, scratch)
     results = []
     for check in CHECKS:
         with _timed() as elapsed:
