@@ -9,8 +9,11 @@ like S3 and LocalStack, unlike moto — answers the CRC it computed (`reports_ch
 from __future__ import annotations
 
 import json
+import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,6 +59,20 @@ class FakeModule:
 
     def client(self) -> httpx.Client:
         return httpx.Client(transport=httpx.MockTransport(self.handle))
+
+    def fail_s3(self, failure: Callable[[], httpx.Response], after: int = 0) -> None:
+        """S3 stores `after` objects or parts, then answers (or raises) what `failure` does."""
+        store = self._s3
+        stored = 0
+
+        def s3(request: httpx.Request) -> httpx.Response:
+            nonlocal stored
+            if stored >= after:
+                return failure()
+            stored += 1
+            return store(request)
+
+        self._s3 = s3  # type: ignore[method-assign]
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         with self.lock:
@@ -218,3 +235,19 @@ class FakeModule:
 
 def api_error(status: int, code: str, message: str) -> httpx.Response:
     return httpx.Response(status, json={"error": {"code": code, "message": message}})
+
+
+def random_file(path: Path, size: int) -> bytes:
+    """`size` random bytes written to `path`."""
+    data = secrets.token_bytes(size)
+    path.write_bytes(data)
+    return data
+
+
+def raising(error: BaseException) -> Callable[[], httpx.Response]:
+    """A failure for FakeModule.fail_s3 that raises `error` inside the client."""
+
+    def fail() -> httpx.Response:
+        raise error
+
+    return fail

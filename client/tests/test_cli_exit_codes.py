@@ -4,7 +4,6 @@ script can rely on. The JSON printed with --json carries the same code."""
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fake_module import API, MIB, FakeModule, api_error
+from fake_module import API, MIB, FakeModule, api_error, random_file
 from signed_import_client.cli import (
     EXIT_AUTH,
     EXIT_CONFLICT,
@@ -54,7 +53,7 @@ def run(
 
 
 def write(path: Path, size: int) -> Path:
-    path.write_bytes(secrets.token_bytes(size))
+    random_file(path, size)
     return path
 
 
@@ -65,21 +64,6 @@ def api_answers(module: FakeModule, status: int, code: str) -> None:
         return api_error(status, code, f"refused with {code}")
 
     module._api = api  # type: ignore[method-assign]
-
-
-def s3_fails(module: FakeModule, failure: Callable[[], httpx.Response], after: int = 0) -> None:
-    """S3 stores `after` objects or parts, then answers (or raises) what `failure` does."""
-    store: Handler = module._s3
-    stored = 0
-
-    def s3(request: httpx.Request) -> httpx.Response:
-        nonlocal stored
-        if stored >= after:
-            return failure()
-        stored += 1
-        return store(request)
-
-    module._s3 = s3  # type: ignore[method-assign]
 
 
 def test_0_a_complete_upload(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -134,7 +118,7 @@ def test_5_an_unknown_import(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_7_s3_keeps_failing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     module = FakeModule()
-    s3_fails(module, lambda: httpx.Response(500, text="<Error><Code>InternalError</Code></Error>"))
+    module.fail_s3(lambda: httpx.Response(500, text="<Error><Code>InternalError</Code></Error>"))
 
     code, printed = run(module, capsys, "upload", str(write(tmp_path / "a.csv", 10)))
 
@@ -152,7 +136,7 @@ def test_130_then_6_interrupted_then_changed(
     def ctrl_c() -> httpx.Response:
         raise KeyboardInterrupt
 
-    s3_fails(module, ctrl_c, after=1)
+    module.fail_s3(ctrl_c, after=1)
     code, printed = run(module, capsys, "upload", str(path), "--concurrency", "1")
     assert (code, printed["import_id"]) == (EXIT_INTERRUPTED, "id1")
     assert "signed-import resume id1" in printed["hint"]
@@ -173,7 +157,7 @@ def test_1_a_bug_is_said_to_be_one(tmp_path: Path, capsys: pytest.CaptureFixture
     def bug() -> httpx.Response:
         raise ZeroDivisionError("a bug")
 
-    s3_fails(module, bug)
+    module.fail_s3(bug)
     code = main(
         ["upload", str(write(tmp_path / "a.csv", 10)), "--api", API, "--auth", "none", "--json"],
         http=module.client(),

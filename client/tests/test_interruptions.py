@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fake_module import API, MIB, FakeModule
+from fake_module import API, MIB, FakeModule, raising, random_file
 from signed_import_client.errors import UploadInterrupted
 from signed_import_client.results import Progress
 from signed_import_client.retry import RetryPolicy
@@ -25,23 +25,8 @@ class Stop(Exception):
 
 def big_file(tmp_path: Path) -> Path:
     path = tmp_path / "big.bin"
-    path.write_bytes(secrets.token_bytes(11 * MIB))  # three parts of the fake's 5 MiB
+    random_file(path, 11 * MIB)  # three parts of the fake's 5 MiB
     return path
-
-
-def failing_s3(module: FakeModule, error: BaseException, after_parts: int = 1) -> None:
-    """The fake's S3 stores `after_parts` parts, then raises `error` inside the client."""
-    store = module._s3
-    stored = 0
-
-    def s3(request: httpx.Request) -> httpx.Response:
-        nonlocal stored
-        if stored >= after_parts:
-            raise error
-        stored += 1
-        return store(request)
-
-    module._s3 = s3  # type: ignore[method-assign]
 
 
 def test_a_callback_that_raises_interrupts_the_upload_resumably(tmp_path: Path) -> None:
@@ -62,7 +47,7 @@ def test_a_callback_that_raises_interrupts_the_upload_resumably(tmp_path: Path) 
 
 def test_ctrl_c_interrupts_the_upload_resumably(tmp_path: Path) -> None:
     module = FakeModule()
-    failing_s3(module, KeyboardInterrupt())
+    module.fail_s3(raising(KeyboardInterrupt()), after=1)
 
     uploader = Uploader(API, concurrency=1, http=module.client())
     with pytest.raises(UploadInterrupted) as raised:
@@ -74,7 +59,7 @@ def test_ctrl_c_interrupts_the_upload_resumably(tmp_path: Path) -> None:
 
 def test_an_unexpected_error_is_raised_as_itself(tmp_path: Path) -> None:
     module = FakeModule()
-    failing_s3(module, ZeroDivisionError("a bug"))
+    module.fail_s3(raising(ZeroDivisionError("a bug")), after=1)
 
     uploader = Uploader(API, concurrency=2, http=module.client())
     with pytest.raises(ZeroDivisionError, match="a bug"):

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import io
 import json
-import secrets
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-from fake_module import API, MIB, FakeModule
+from fake_module import API, MIB, FakeModule, random_file
 from signed_import_client.checksums import crc64nvme, to_b64
 from signed_import_client.cli import _human
 from signed_import_client.display import BarProgress, LineProgress
@@ -23,12 +22,6 @@ from signed_import_client.uploader import Uploader
 
 def uploader(module: FakeModule, journal: Journal | None = None) -> Uploader:
     return Uploader(API, concurrency=2, journal=journal, http=module.client())
-
-
-def write(path: Path, size: int) -> bytes:
-    data = secrets.token_bytes(size)
-    path.write_bytes(data)
-    return data
 
 
 def test_an_empty_file_is_imported_in_one_put(tmp_path: Path) -> None:
@@ -60,7 +53,7 @@ def test_verified_by_s3_only_when_s3_answered_its_crc(
     tmp_path: Path, size: int, method: str, reports: bool
 ) -> None:
     module = FakeModule(reports_checksums=reports)
-    data = write(tmp_path / "data.bin", size)
+    data = random_file(tmp_path / "data.bin", size)
 
     result = uploader(module).upload(tmp_path / "data.bin")
 
@@ -78,7 +71,7 @@ def test_verified_by_s3_only_when_s3_answered_its_crc(
 
 def test_progress_says_s3_is_assembling_after_the_last_part(tmp_path: Path) -> None:
     module = FakeModule()
-    write(tmp_path / "data.bin", 11 * MIB)
+    random_file(tmp_path / "data.bin", 11 * MIB)
     events: list[Progress] = []
 
     uploader(module).upload(tmp_path / "data.bin", progress=events.append)
@@ -109,7 +102,7 @@ def test_progress_says_s3_is_assembling_after_the_last_part(tmp_path: Path) -> N
 def test_an_import_completed_earlier_is_reported_as_such(tmp_path: Path) -> None:
     module = FakeModule()
     path = tmp_path / "data.bin"
-    write(path, 11 * MIB)
+    random_file(path, 11 * MIB)
     journal = Journal(tmp_path / "state")
     first = uploader(module, journal).upload(path)
     # The first run was stopped after S3 completed the import but before the journal forgot it.

@@ -4,13 +4,12 @@ interrupted once is resumed from the journal by uploading the same file again.""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import httpx
 import pytest
 
-from fake_module import API, MIB, FakeModule
+from fake_module import API, MIB, FakeModule, raising, random_file
 from signed_import_client.errors import UploadInterrupted
 from signed_import_client.journal import Journal
 from signed_import_client.retry import RetryPolicy
@@ -18,12 +17,6 @@ from signed_import_client.uploader import Uploader
 
 FAST = RetryPolicy(attempts=3, base=0.001, cap=0.001)
 EXPIRED = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
-
-
-def write(path: Path, size: int) -> bytes:
-    data = secrets.token_bytes(size)
-    path.write_bytes(data)
-    return data
 
 
 def test_an_expired_part_url_is_signed_again(tmp_path: Path) -> None:
@@ -39,7 +32,7 @@ def test_an_expired_part_url_is_signed_again(tmp_path: Path) -> None:
         return s3(request)
 
     module._s3 = expiring_s3  # type: ignore[method-assign]
-    data = write(tmp_path / "big.bin", 11 * MIB)
+    data = random_file(tmp_path / "big.bin", 11 * MIB)
 
     result = Uploader(API, concurrency=1, http=module.client(), retry=FAST).upload(
         tmp_path / "big.bin"
@@ -70,7 +63,7 @@ def test_a_throttled_or_failing_api_call_is_retried(tmp_path: Path) -> None:
         return api(request)
 
     module._api = flaky  # type: ignore[method-assign]
-    data = write(tmp_path / "a.csv", 1024)
+    data = random_file(tmp_path / "a.csv", 1024)
 
     result = Uploader(API, http=module.client(), retry=FAST).upload(tmp_path / "a.csv")
 
@@ -82,17 +75,8 @@ def test_a_throttled_or_failing_api_call_is_retried(tmp_path: Path) -> None:
 def test_uploading_the_same_file_again_resumes_it(tmp_path: Path) -> None:
     module = FakeModule()
     s3 = module._s3
-    stored = 0
-
-    def stop_after_two_parts(request: httpx.Request) -> httpx.Response:
-        nonlocal stored
-        if stored == 2:
-            raise KeyboardInterrupt
-        stored += 1
-        return s3(request)
-
-    module._s3 = stop_after_two_parts  # type: ignore[method-assign]
-    data = write(tmp_path / "big.bin", 11 * MIB)
+    module.fail_s3(raising(KeyboardInterrupt()), after=2)
+    data = random_file(tmp_path / "big.bin", 11 * MIB)
     journal = Journal(tmp_path / "state")
     first = Uploader(API, concurrency=1, journal=journal, http=module.client(), retry=FAST)
     with pytest.raises(UploadInterrupted):
