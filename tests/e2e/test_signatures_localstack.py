@@ -275,23 +275,20 @@ def put(attempt: Attempt) -> Response:
     else:
         lengths = [value for name, value in headers.items() if name.lower() == "content-length"]
         assert lengths == [str(len(attempt.body))], "Content-Length must match the body sent"
-    body: bytes | Iterator[bytes] = (
-        attempt.body if isinstance(attempt.body, bytes) else iter(attempt.body)
-    )
+    # Sent chunk-encoded by hand when chunked: http.client's own encoding writes from this
+    # thread, where S3 closing the connection early would be a BrokenPipeError, not a refusal.
+    body = attempt.body if isinstance(attempt.body, bytes) else _chunk_encoded(attempt.body)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=HTTP_TIMEOUT)
     sender: threading.Thread | None = None
     try:
         connection.putrequest("PUT", f"{url.path}?{url.query}", skip_accept_encoding=True)
         for name, value in headers.items():
             connection.putheader(name, value)
-        if chunked:
-            connection.endheaders(body, encode_chunked=True)
-        else:
-            # S3 may refuse a request from its headers alone and stop reading the body: send it
-            # beside reading the answer, as a real client does, or a large part would block.
-            connection.endheaders()
-            sender = threading.Thread(target=_send_quietly, args=(connection, attempt.body))
-            sender.start()
+        # S3 may refuse a request from its headers alone and stop reading the body: send it
+        # beside reading the answer, as a real client does, or a large part would block.
+        connection.endheaders()
+        sender = threading.Thread(target=_send_quietly, args=(connection, body))
+        sender.start()
         with connection.getresponse() as response:
             text = response.read().decode(errors="replace")
             received = {name.lower(): value for name, value in response.getheaders()}
@@ -300,6 +297,11 @@ def put(attempt: Attempt) -> Response:
         connection.close()
         if sender is not None:
             sender.join(HTTP_TIMEOUT)
+
+
+def _chunk_encoded(chunks: list[bytes]) -> bytes:
+    """HTTP/1.1 chunked transfer coding of `chunks`, with the last (empty) chunk."""
+    return b"".join(b"%X\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks) + b"0\r\n\r\n"
 
 
 def _send_quietly(connection: http.client.HTTPConnection, body: bytes) -> None:
