@@ -83,11 +83,16 @@ def settings_for(region: str, endpoint: str | None) -> Settings:
     )
 
 
+# One session for every reference client: its parsed models are reused, and each client gets
+# its credentials explicitly.
+_SESSION = boto3.Session()
+
+
 def reference_client(
     region: str, endpoint: str | None, token: str | None, secret: str = SECRET
 ) -> Any:
     """The client the signer used before: SigV4, regional, path style behind an endpoint."""
-    return boto3.Session().client(
+    return _SESSION.client(
         "s3",
         region_name=region,
         endpoint_url=endpoint,
