@@ -4,7 +4,7 @@
 The stack: examples/local applied by Terraform on moto_server (for the API document and the
 function's configuration), the signer loaded from the deployed zip and served by the local
 gateway, with its S3 endpoint pointed at LocalStack's S3 — the S3 both uploaders write to.
-MotoStack rather than moto: it verifies what AWS verifies (every presigned URL's SigV4
+LocalStack rather than moto: it verifies what AWS verifies (every presigned URL's SigV4
 signature, each part's CRC-64/NVME, the whole object's CRC at completion), so every CLI byte
 counted here was accepted by S3's own checks; and it is the faster of the two here.
 
@@ -201,7 +201,7 @@ def sparse_file(path: Path, size: int) -> Path:
 
 @contextmanager
 def local_stack(work: Path, max_upload_bytes: int) -> Iterator[tuple[str, str, str]]:
-    """(import URL, S3 endpoint, bucket): Terraform on moto, the signer's S3 on MotoStack."""
+    """(import URL, S3 endpoint, bucket): Terraform on moto, the signer's S3 on LocalStack."""
     with MotoServer() as moto, run_localstack(work / "localstack") as localstack:
         terraform = Terraform(EXAMPLE, work / "tf", {"endpoint": moto.endpoint})
         terraform.init()
@@ -318,7 +318,7 @@ def main() -> int:
     scaling_sizes = [s for s in (16 * MIB, 64 * MIB, 256 * MIB) if s < args.size] + [args.size]
     work = Path(tempfile.mkdtemp(prefix="bench-client-"))
     try:
-        print("==> starting moto_server and MotoStack, applying examples/local", flush=True)
+        print("==> starting moto_server and LocalStack, applying examples/local", flush=True)
         with local_stack(work, max(args.sparse_size, args.size) + GIB) as (url, endpoint, bucket):
             bench = Bench(url, endpoint, bucket, work)
             full = random_file(work / "full.bin", args.size)
