@@ -135,25 +135,42 @@ $(BROWSER_EXAMPLE)/node_modules/.package-lock.json: $(BROWSER_EXAMPLE)/package-l
 .PHONY: browser-deps
 browser-deps: $(CHROMIUM) $(BROWSER_EXAMPLE)/node_modules/.package-lock.json ## Debian's chromium and the browser example's npm packages
 
-# Test modules that deploy a stack run side by side (pytest-xdist, one module per worker): each
-# spends most of its time waiting on Terraform (the provider's S3 lifecycle wait alone is ~55 s
-# an apply), each has its own moto_server and ports. The load test runs alone afterwards: it
-# measures 50 concurrent consumers and must not share the 2 cores with the others.
-E2E_WORKERS ?= 4
+# Test modules on the local stack run side by side, a module to a pytest-xdist worker: they
+# spend most of their time waiting on Terraform (the provider's S3 lifecycle wait alone is ~55 s
+# an apply), so there are more workers than cores; not one per module, because in make test the
+# checks beside them need the CPU (xdist hands each worker two modules at first, in collection
+# order). Those that need examples/local as it is share one stack
+# (localdev.shared_stacks applies it in the background while the command runs, then destroys
+# and checks it); those that change a stack or apply another configuration apply their own. The
+# load test runs alone afterwards: it measures deadlines and 50 concurrent consumers, and must
+# not share the cores.
 E2E_ALONE := tests/e2e/test_load_and_faults.py
-define run-stacks
-	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -n $(E2E_WORKERS) --dist loadfile $(1) --ignore $(E2E_ALONE)
-	$(VENV)/bin/pytest $(E2E_ALONE)
-endef
+E2E_WORKERS ?= 5
+SHARED_STACKS := $(PY) -m localdev.shared_stacks --
+E2E_SIDE_BY_SIDE = CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -n $(E2E_WORKERS) --dist loadfile
 
 .PHONY: test-e2e
 test-e2e: $(VENV)/.installed $(PACKAGE) browser-deps ## End-to-end: Terraform on moto, signatures on LocalStack, the browser example in Chromium (E2E_WORKERS)
-	$(call run-stacks,tests/e2e)
+	$(SHARED_STACKS) $(MAKE) --no-print-directory e2e-side-by-side e2e-alone E2E_TREES=tests/e2e
 
 # make test's form of test-e2e and test-adversarial: their modules in one parallel run.
 .PHONY: test-stacks
 test-stacks: $(VENV)/.installed $(PACKAGE) browser-deps ## test-e2e and test-adversarial in one parallel run (E2E_WORKERS)
-	$(call run-stacks,tests/e2e tests/adversarial)
+	$(SHARED_STACKS) $(MAKE) --no-print-directory e2e-side-by-side e2e-alone
+
+E2E_TREES ?= tests/e2e tests/adversarial
+
+.PHONY: e2e-side-by-side e2e-alone
+e2e-side-by-side:
+	$(E2E_SIDE_BY_SIDE) $(E2E_TREES) --ignore $(E2E_ALONE)
+
+e2e-alone:
+	$(VENV)/bin/pytest $(E2E_ALONE)
+
+# The end-to-end tests build it on first use too; make test builds it before its clock starts.
+.PHONY: localstack-venv
+localstack-venv: $(VENV)/.installed ## LocalStack's pinned virtualenv (.venv-localstack, rebuilt when requirements/localstack.txt changes)
+	$(PY) -c 'from localdev.localstack import ensure_venv; ensure_venv()'
 
 .PHONY: test-adversarial
 test-adversarial: $(VENV)/.installed $(PACKAGE) ## Hostile corpus and contract fuzzing (short) against examples/local on moto
@@ -167,8 +184,25 @@ checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PACKAGE) ## checko
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework terraform_plan \
 	  -f $(PLAN_JSON) --repo-root-for-plan-enrichment .
 
+# Two jobs side by side: the stack suites (mostly waiting on Terraform) in one, the checks and
+# unit suites (CPU-bound), one after another, in the other; each job's output is printed whole
+# when it ends. Then the load test alone, and the shared stack goes.
+TEST_PREREQUISITES := $(VENV)/.installed $(CHECKOV_VENV)/.installed $(OLDEST_BOTOCORE_VENV)/.installed \
+  $(PACKAGE) browser-deps localstack-venv init
+
+.PHONY: test-prerequisites
+test-prerequisites: $(TEST_PREREQUISITES) ## Everything make test installs or builds before it starts (virtualenvs, chromium, npm packages, terraform init)
+
 .PHONY: test
-test: lint checkov-plan check-package test-python test-botocore-oldest test-terraform test-stacks ## Run every check and test
+test: $(TEST_PREREQUISITES) ## Run every check and test
+	$(SHARED_STACKS) $(MAKE) --no-print-directory test-shared
+
+.PHONY: test-shared test-checks
+test-shared:
+	$(MAKE) --no-print-directory -j2 --output-sync=target e2e-side-by-side test-checks
+	$(MAKE) --no-print-directory e2e-alone
+
+test-checks: lint checkov-plan check-package test-python test-botocore-oldest test-terraform
 
 # The long forms of the adversarial suite: property examples times FUZZ_SCALE, contract fuzzing
 # with FUZZ_EXAMPLES cases per operation, both with fresh randomness on every run.

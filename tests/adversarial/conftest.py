@@ -1,6 +1,6 @@
-"""The module deployed once for the adversarial suite: examples/local applied on moto_server, the
-signer loaded from the deployed zip, and the API served on loopback by the local gateway from the
-`openapi_document` output itself.
+"""The module as the adversarial suite meets it: the shared examples/local stack on moto_server
+(localdev's pytest plugin), the signer loaded from the deployed zip, and the API served on
+loopback by the local gateway from the `openapi_document` output itself.
 
 Two gateways serve the same document in front of the same function:
 
@@ -30,10 +30,9 @@ import pytest
 from localdev.deployed_lambda import Handler, load_deployed_handler
 from localdev.emulator import LOOPBACK, MotoServer
 from localdev.gateway import LocalGateway
-from localdev.terraform import Terraform
+from localdev.stack import Deployment as SharedDeployment
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "local"
 PACKAGE = ROOT / "dist" / "signer.zip"
 REPORTS = ROOT / "build" / "adversarial"
 VALIDATOR_KEYS = ("x-amazon-apigateway-request-validator", "x-amazon-apigateway-request-validators")
@@ -84,32 +83,23 @@ def without_validators(document: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(local_deployment: SharedDeployment) -> Iterator[Deployment]:
     saved = dict(os.environ)  # loading the deployed handler applies its Lambda environment
-    state_dir = tmp_path_factory.mktemp("tf")
-    with MotoServer() as moto:
-        terraform = Terraform(EXAMPLE, state_dir, {"endpoint": moto.endpoint})
-        terraform.init()
-        try:
-            terraform.apply()
-            outputs = terraform.outputs()
-            name = outputs["lambda_function_name"]
-            configuration = moto.client("lambda").get_function(FunctionName=name)
-            handler = load_deployed_handler(
-                configuration["Configuration"], PACKAGE, moto.client_env()
-            )
-            function = CountingHandler(handler)
-            document = json.loads(outputs["openapi_document"])
-            stage = outputs["stage_name"]
-            with (
-                LocalGateway(document, stage, function, function_name=name) as api,
-                LocalGateway(without_validators(document), stage, function) as lambda_only,
-            ):
-                api.serve(LOOPBACK, 0)
-                lambda_only.serve(LOOPBACK, 0)
-                yield Deployment(moto, outputs, document, function, api, lambda_only)
-        finally:
-            if terraform.state.exists():
-                terraform.destroy()
-    os.environ.clear()
-    os.environ.update(saved)
+    moto, outputs = local_deployment.moto, local_deployment.outputs
+    name = outputs["lambda_function_name"]
+    configuration = moto.client("lambda").get_function(FunctionName=name)
+    handler = load_deployed_handler(configuration["Configuration"], PACKAGE, moto.client_env())
+    function = CountingHandler(handler)
+    document = json.loads(outputs["openapi_document"])
+    stage = outputs["stage_name"]
+    try:
+        with (
+            LocalGateway(document, stage, function, function_name=name) as api,
+            LocalGateway(without_validators(document), stage, function) as lambda_only,
+        ):
+            api.serve(LOOPBACK, 0)
+            lambda_only.serve(LOOPBACK, 0)
+            yield Deployment(moto, outputs, document, function, api, lambda_only)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -135,6 +135,7 @@ def ids(deployment: Deployment) -> dict[str, str]:
         body={"parts": [{"part_number": 1, "etag": etag}]},
     )
     assert done.status == 200, done.body
+    bob = create("bob", size=6 * MIB, multipart=True)
     return {
         "alice_single": single["import_id"],
         "alice_single_upper": single["import_id"].upper(),
@@ -145,8 +146,17 @@ def ids(deployment: Deployment) -> dict[str, str]:
             "import_id"
         ],
         "alice_complete": complete["import_id"],
-        "bob_multipart": create("bob", size=6 * MIB, multipart=True)["import_id"],
+        "bob_multipart": bob["import_id"],
+        # Where the signer writes for each caller: key_prefix and the caller's partition.
+        "alice_partition": partition(single["key"]),
+        "bob_partition": partition(bob["key"]),
     }
+
+
+def partition(key: str) -> str:
+    """`imports/<the caller's partition>/` of a key the signer chose."""
+    prefix, caller, _ = key.split("/", 2)
+    return f"{prefix}/{caller}/"
 
 
 def fill(value: Any, ids: dict[str, str]) -> Any:
@@ -183,12 +193,21 @@ def request_of(entry: dict[str, Any], ids: dict[str, str]) -> tuple[dict[str, st
 
 
 def s3_state(deployment: Deployment, ids: dict[str, str]) -> tuple[Any, ...]:
-    """Every object and upload in the bucket, and the parts of the corpus's own uploads."""
+    """Every object and upload under the corpus callers' partitions, and the parts of their
+    uploads. The signer writes only under the caller's partition (tests/unit/test_properties.py),
+    and other suites write to the same shared stack under partitions of their own."""
     s3, bucket = deployment.s3(), deployment.bucket
+    prefixes = (ids["alice_partition"], ids["bob_partition"])
     objects = frozenset(
-        (o["Key"], o["ETag"]) for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+        (o["Key"], o["ETag"])
+        for prefix in prefixes
+        for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
     )
-    uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    uploads = [
+        upload
+        for prefix in prefixes
+        for upload in s3.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])
+    ]
     ours = [ids[name] for name in ("alice_multipart", "alice_crc", "bob_multipart")]
     parts = frozenset(
         (u["UploadId"], p["PartNumber"], p["ETag"])

@@ -1,5 +1,5 @@
-"""Fixtures for the end-to-end tests: moto_server for a test module, a real SigV4-verifying S3
-(LocalStack) and a bucket in it."""
+"""Fixtures for the end-to-end tests: the shared examples/local stack on moto_server, served for
+a test module; a real SigV4-verifying S3 (LocalStack) and a bucket in it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from botocore.config import Config
 
 from localdev.emulator import MotoServer
 from localdev.localstack import run_localstack
+from localdev.stack import Deployment, MotoStack, served
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -29,14 +30,16 @@ SECRET_KEY = "test"  # LocalStack verifies every presigned URL against this secr
 
 
 @pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    """A moto_server for the test module. The deployed handler a module loads takes its Lambda
-    environment into this process: the environment is restored afterwards."""
-    saved = dict(os.environ)
-    with MotoServer() as server:
-        yield server
-    os.environ.clear()
-    os.environ.update(saved)
+def moto(local_deployment: Deployment) -> MotoServer:
+    """The moto_server holding the shared examples/local stack (localdev's pytest plugin)."""
+    return local_deployment.moto
+
+
+@pytest.fixture(scope="module")
+def local_stack(local_deployment: Deployment) -> Iterator[MotoStack]:
+    """The shared stack, served by a local gateway of the test module."""
+    with served(local_deployment) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

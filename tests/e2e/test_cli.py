@@ -1,6 +1,6 @@
-"""The `signed-import` command end to end: examples/local applied on moto_server, the API served
-by the local gateway with the deployed zip, the CLI run as a user runs it (a subprocess of the
-installed console script), its results read back from S3.
+"""The `signed-import` command end to end: the shared examples/local stack on moto_server, the
+API served by the local gateway with the deployed zip, the CLI run as a user runs it (a
+subprocess of the installed console script), its results read back from S3.
 
 Faults are injected by a forward proxy (localdev.faults) the CLI reaches through HTTP_PROXY:
 API 5xx and 429, S3 500s, dropped connections and expired URLs. moto checks neither signatures
@@ -27,19 +27,13 @@ import pytest
 
 from localdev.emulator import MotoServer
 from localdev.faults import EXPIRED_URL_BODY, FaultProxy, Rule
-from localdev.stack import MotoStack, deployed
+from localdev.stack import MotoStack
 from signed_import_client.checksums import crc64nvme, to_b64
 
 MIB = 1024 * 1024
 CLI = str(Path(sys.executable).with_name("signed-import"))
 ACCESS_KEY = "AKIACLIE2E000000001"
 PART = r"partNumber=(\d+)"
-
-
-@pytest.fixture(scope="module")
-def stack(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoStack]:
-    with deployed(moto, tmp_path_factory.mktemp("tf-cli")) as deployment:
-        yield deployment
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +115,8 @@ class Cli:
 
 
 @pytest.fixture
-def cli(stack: MotoStack, tmp_path: Path) -> Cli:
-    return Cli(stack, tmp_path)
+def cli(local_stack: MotoStack, tmp_path: Path) -> Cli:
+    return Cli(local_stack, tmp_path)
 
 
 def random_file(path: Path, size: int) -> bytes:

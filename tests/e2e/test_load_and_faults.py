@@ -1,4 +1,4 @@
-"""Load and faults on the local stack: examples/local applied on moto_server once, its deployed
+"""Load and faults on the local stack: the shared examples/local stack on moto_server, its deployed
 function served by local gateways in processes of their own (localdev.serve), consumers using
 the signed-import client library.
 
@@ -37,7 +37,7 @@ from localdev.emulator import MotoServer
 from localdev.faults import FaultProxy, Rule
 from localdev.load import RecordingTransport, Sample, report, run_load, verify
 from localdev.serve import served
-from localdev.stack import PACKAGE, MotoStack, deployed
+from localdev.stack import PACKAGE, MotoStack
 from signed_import_client import ApiError, ImportResult, Progress, RetryPolicy, SigV4, Uploader
 from signed_import_client.api import USER_AGENT
 
@@ -54,12 +54,6 @@ SLOW_DOWN = (
 INTERNAL = (
     b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
 )
-
-
-@pytest.fixture(scope="module")
-def stack(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoStack]:
-    with deployed(moto, tmp_path_factory.mktemp("tf-load")) as deployment:
-        yield deployment
 
 
 @dataclass(frozen=True)
@@ -101,8 +95,8 @@ class Store:
 
 
 @pytest.fixture(scope="module")
-def store(stack: MotoStack, moto: MotoServer) -> Store:
-    return Store(moto.client("s3"), str(stack.outputs["bucket_name"]))
+def store(local_stack: MotoStack, moto: MotoServer) -> Store:
+    return Store(moto.client("s3"), str(local_stack.outputs["bucket_name"]))
 
 
 def serve(
@@ -134,21 +128,23 @@ def proxy(moto: MotoServer) -> Iterator[FaultProxy]:
 
 
 @pytest.fixture(scope="module")
-def faulty_api(stack: MotoStack, moto: MotoServer, proxy: FaultProxy, logs: Path) -> Iterator[str]:
+def faulty_api(
+    local_stack: MotoStack, moto: MotoServer, proxy: FaultProxy, logs: Path
+) -> Iterator[str]:
     """The function with its S3 endpoint behind the proxy; timeouts as deployed (the function's
     10 s, API Gateway's 29 s)."""
     env = {**moto.client_env(), "AWS_ENDPOINT_URL_S3": proxy.url}
-    with serve(stack, env, logs / "faulty.log") as url:
+    with serve(local_stack, env, logs / "faulty.log") as url:
         yield f"{url}/import"
 
 
 @pytest.fixture(scope="module")
 def impatient_api(
-    stack: MotoStack, moto: MotoServer, proxy: FaultProxy, logs: Path
+    local_stack: MotoStack, moto: MotoServer, proxy: FaultProxy, logs: Path
 ) -> Iterator[str]:
     """The same, behind an integration timeout of 1.5 s: a slower signer times out."""
     env = {**moto.client_env(), "AWS_ENDPOINT_URL_S3": proxy.url}
-    with serve(stack, env, logs / "impatient.log", integration_timeout_ms=1500) as url:
+    with serve(local_stack, env, logs / "impatient.log", integration_timeout_ms=1500) as url:
         yield f"{url}/import"
 
 
@@ -239,9 +235,9 @@ def signer_log(logs: Path, name: str) -> str:
 
 
 def test_fifty_consumers_complete_every_import_without_an_error(
-    stack: MotoStack, moto: MotoServer, store: Store, logs: Path
+    local_stack: MotoStack, moto: MotoServer, store: Store, logs: Path
 ) -> None:
-    with serve(stack, moto.client_env(), logs / "load.log") as url:
+    with serve(local_stack, moto.client_env(), logs / "load.log") as url:
         result = run_load(f"{url}/import", consumers=50, imports=4, multipart_every=4)
     verify(result, store.s3, store.bucket)
     table = report(result, title="Load on the local stack (short form)", command="make test-e2e")

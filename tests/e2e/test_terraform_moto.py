@@ -1,6 +1,7 @@
-"""Apply examples/local on moto_server, check what AWS would hold, run the consumer flows (single
-PUT and multipart, interrupted and resumed) through the local gateway with the deployed zip, and
-prove `terraform destroy` leaves nothing behind.
+"""The shared examples/local stack on moto_server: check what AWS would hold, and run the consumer
+flows (single PUT and multipart, interrupted and resumed) through the local gateway with the
+deployed zip. That `terraform destroy` leaves nothing behind is checked when the stack goes
+(localdev.shared_stacks); test_existing_bucket.py has a stack of its own.
 
 Callers are told apart as API Gateway would (the local gateway derives the IAM user from the
 SigV4 access key id); moto checks no signature, so what S3 itself refuses is proven against
@@ -14,7 +15,8 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -22,7 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localdev.emulator import REGION, MotoServer
-from localdev.stack import MotoStack, deployed
+from localdev.stack import MotoStack
 from signed_import_client import ApiClient, ApiError, Progress, SigV4, Uploader, UploadInterrupted
 from signed_import_client.auth import Auth
 from signed_import_client.checksums import crc64nvme, to_b64
@@ -32,6 +34,10 @@ NAME = "signed-import-local"
 MIB = 1024 * 1024
 ALICE = SigV4.from_keys("AKIAALICE00000000001", "alice-secret")
 BOB = SigV4.from_keys("AKIABOB0000000000002", "bob-secret")
+# The stack is shared with other suites: a test that reads what the bucket holds acts as a
+# caller of its own and reads under that caller's partition.
+CAROL = SigV4.from_keys("AKIACAROL00000000003", "carol-secret")
+DAVE = SigV4.from_keys("AKIADAVE000000000004", "dave-secret")
 KEY = r"imports/[a-z2-7]{26}/"  # key_prefix + the caller's partition + "/"
 ROUTES = {
     "/import": {"POST"},
@@ -135,22 +141,46 @@ def interrupted_upload(gateway: str, data: bytes, parts: int, auth: Auth, **kwar
     return stopped.value.import_id
 
 
+def partition(key: str) -> str:
+    """`imports/<the caller's partition>/` of a key the signer chose."""
+    prefix, caller, _ = key.split("/", 2)
+    return f"{prefix}/{caller}/"
+
+
+def queued_events(sqs: Any, queue_url: str, until: set[str]) -> list[dict[str, Any]]:
+    """The events on the queue until one has come for each key of `until`, and those of one
+    more receive (the queue gives messages in the order they came)."""
+    events: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 30
+    waiting = True
+    while time.monotonic() < deadline:
+        batch = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=60
+        ).get("Messages", [])
+        events += [json.loads(message["Body"]) for message in batch]
+        if not waiting or not batch:
+            break
+        waiting = not until <= {event["detail"]["object"]["key"] for event in events}
+    return events
+
+
+def written(s3: Any, bucket: str, prefix: str) -> tuple[list[Any], list[Any]]:
+    """The object versions and multipart uploads under `prefix`."""
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=prefix).get("Versions", [])
+    uploads = s3.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])
+    return versions, uploads
+
+
 def upload(gateway: str, data: bytes, auth: Auth | None = None, **kwargs: Any) -> Any:
     with Uploader(gateway, auth) as uploader:
         return uploader.upload(data, **kwargs)
 
 
 @pytest.fixture(scope="module")
-def deployment(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoStack]:
-    with deployed(moto, tmp_path_factory.mktemp("tf")) as stack:
-        yield stack
-    assert stack.terraform.resources() == []
-    # Nothing the module created is left in the emulator.
-    assert moto.client("s3").list_buckets()["Buckets"] == []
-    assert moto.client("lambda").list_functions()["Functions"] == []
-    assert moto.client("apigateway").get_rest_apis()["items"] == []
-    assert [r["RoleName"] for r in moto.client("iam").list_roles()["Roles"]] == []
-    assert moto.client("logs").describe_log_groups()["logGroups"] == []
+def deployment(local_stack: MotoStack) -> MotoStack:
+    """The shared stack: its `terraform destroy` and what it must leave behind (nothing) are
+    checked by localdev.shared_stacks when it goes."""
+    return local_stack
 
 
 @pytest.fixture(scope="module")
@@ -323,10 +353,13 @@ def test_bad_requests_write_nothing(  # noqa: PLR0917 (pytest passes fixtures po
 ) -> None:
     s3 = moto.client("s3")
     bucket = outputs["bucket_name"]
-    before = s3.list_object_versions(Bucket=bucket).get("Versions", [])
-    answer_status, answer = request_import(gateway, payload)
+    # Where the signer would write for Carol (it writes nowhere else: test_properties.py).
+    signed = request_import(gateway, {"size": 1, "content_type": "text/csv"}, auth=CAROL)
+    carols = partition(signed[1]["key"])
+    before = written(s3, bucket, carols)
+    answer_status, answer = request_import(gateway, payload, auth=CAROL)
     assert (answer_status, answer["error"]["code"]) == (status, code)
-    assert s3.list_object_versions(Bucket=bucket).get("Versions", []) == before
+    assert written(s3, bucket, carols) == before
 
 
 def test_put_without_signed_header_is_not_what_was_declared(
@@ -348,39 +381,6 @@ def test_put_without_signed_header_is_not_what_was_declared(
     assert put_signed(answer["upload"]["url"], headers, data) == 200
 
 
-def test_existing_bucket_is_used_not_managed(
-    moto: MotoServer, outputs: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    s3 = moto.client("s3")
-    existing = f"landing-{secrets.token_hex(4)}"
-    s3.create_bucket(Bucket=existing)
-    variables = {
-        "name": "existing-bucket-import",
-        "create_bucket": "false",
-        "bucket_name": existing,
-    }
-    with deployed(moto, tmp_path_factory.mktemp("tf-existing"), variables) as stack:
-        assert not [a for a in stack.terraform.resources() if ".aws_s3_bucket" in a]
-        assert stack.outputs["bucket_name"] == existing
-        policy = moto.client("iam").get_role_policy(
-            RoleName="existing-bucket-import-signer", PolicyName="existing-bucket-import-signer"
-        )["PolicyDocument"]
-        policy = json.loads(policy) if isinstance(policy, str) else policy
-        resources = [s["Resource"] for s in policy["Statement"] if s["Action"] == "s3:PutObject"]
-        assert resources == [f"arn:aws:s3:::{existing}/imports/*"]
-        # The module leaves the consumer's bucket alone: no notification configuration.
-        notifications = s3.get_bucket_notification_configuration(Bucket=existing)
-        assert "EventBridgeConfiguration" not in notifications
-        result = upload(stack.import_url, b"id\n1\n", content_type="text/csv", filename="a.csv")
-        key = result.key
-        assert s3.get_object(Bucket=existing, Key=key)["Body"].read() == b"id\n1\n"
-    assert stack.terraform.resources() == []
-    # The consumer's bucket and its objects survive the module's destroy.
-    assert s3.get_object(Bucket=existing, Key=key)["Body"].read() == b"id\n1\n"
-    s3.delete_object(Bucket=existing, Key=key)
-    s3.delete_bucket(Bucket=existing)
-
-
 def test_completed_imports_reach_eventbridge(
     moto: MotoServer, outputs: dict[str, Any], gateway: str
 ) -> None:
@@ -397,22 +397,27 @@ def test_completed_imports_reach_eventbridge(
     events.put_rule(Name="imports-created", EventPattern=pattern)
     events.put_targets(Rule="imports-created", Targets=[{"Id": "queue", "Arn": queue_arn}])
     try:
-        single = upload(gateway, b"id\n1\n", content_type="text/csv", filename="a.csv", metadata={})
-        # Above examples/local's 16 MiB threshold: the server plans multipart.
-        multipart = upload(gateway, secrets.token_bytes(17 * MIB), filename="b.bin")
         moto.client("s3").put_object(Bucket=bucket, Key="elsewhere/c", Body=b"not an import")
-        received: list[dict[str, Any]] = []
-        while batch := sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=60
-        ).get("Messages", []):
-            received += batch
+        single = upload(
+            gateway, b"id\n1\n", DAVE, content_type="text/csv", filename="a.csv", metadata={}
+        )
+        # Above examples/local's 16 MiB threshold: the server plans multipart.
+        multipart = upload(gateway, secrets.token_bytes(17 * MIB), DAVE, filename="b.bin")
+        # Other suites' imports reach the queue too: keep Dave's, and any outside the prefix.
+        daves = partition(single.key)
+        received = [
+            event
+            for event in queued_events(sqs, queue_url, until={single.key, multipart.key})
+            if event["detail"]["object"]["key"].startswith(daves)
+            or not event["detail"]["object"]["key"].startswith("imports/")
+        ]
     finally:
         events.remove_targets(Rule="imports-created", Ids=["queue"])
         events.delete_rule(Name="imports-created")
         sqs.delete_queue(QueueUrl=queue_url)
 
     assert multipart.method == "MULTIPART"
-    delivered = [json.loads(message["Body"]) for message in received]
+    delivered = received
     # An event for each completed import, none for the object outside key_prefix. (S3 sends one
     # per object; moto sends a completed multipart upload's twice, with `reason` "ObjectCreated"
     # where S3 says PutObject or CompleteMultipartUpload.)
@@ -599,57 +604,3 @@ def test_another_caller_never_sees_an_import(
     bob = upload(gateway, b"x", BOB, content_type="text/csv", filename="b.csv")
     alice_partition = finished.key.split("/")[1]
     assert bob.key.split("/")[1] != alice_partition
-
-
-# Last in this module: it re-applies the shared stack with a policy and another body.
-SOURCE_RANGE_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": "execute-api:Invoke",
-            "Resource": "execute-api:/*",
-        },
-        {
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "execute-api:Invoke",
-            "Resource": "execute-api:/*",
-            "Condition": {"NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24"]}},
-        },
-    ],
-}
-
-
-def stored_policy(moto: MotoServer, api_id: str) -> Any:
-    """The API's policy as GetRestApi answers it (an escaped JSON string), decoded."""
-    escaped = moto.client("apigateway").get_rest_api(restApiId=api_id).get("policy")
-    return json.loads(json.loads(f'"{escaped}"')) if escaped else None
-
-
-def test_the_resource_policy_survives_a_body_change(
-    moto: MotoServer, deployment: MotoStack
-) -> None:
-    """A body change is a PutRestApi in overwrite mode, which replaces the API's policy with the
-    body's (moto is made to, as API Gateway does): the policy must still be there afterwards."""
-    api_id = deployment.outputs["rest_api_id"]
-    arn = f"arn:aws:execute-api:{REGION}:123456789012:{api_id}"
-    expected = json.loads(json.dumps(SOURCE_RANGE_POLICY).replace('"execute-api:/', f'"{arn}/'))
-    terraform = deployment.terraform
-    assert stored_policy(moto, api_id) is None
-
-    terraform.variables["api_resource_policy"] = json.dumps(SOURCE_RANGE_POLICY)
-    terraform.apply()
-    assert stored_policy(moto, api_id) == expected  # "execute-api:/*" expanded to the API's ARN
-
-    terraform.variables["cors_allowed_origins"] = json.dumps(["http://127.0.0.1:9"])
-    terraform.apply()  # a new body: OPTIONS methods for the preflights
-
-    methods = {
-        method
-        for resource in moto.client("apigateway").get_resources(restApiId=api_id)["items"]
-        for method in resource.get("resourceMethods", {})
-    }
-    assert "OPTIONS" in methods, "the body did change"
-    assert stored_policy(moto, api_id) == expected

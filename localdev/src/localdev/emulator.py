@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import boto3
 
@@ -42,7 +43,15 @@ class MotoServer:
         self.endpoint = f"http://{LOOPBACK}:{self.port}"
         self._start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False)  # noqa: SIM115
+        self._log: Any = None
+
+    @classmethod
+    def at(cls, endpoint: str) -> MotoServer:
+        """A handle on a moto_server another process started and stops."""
+        port = urlsplit(endpoint).port
+        if port is None or endpoint != f"http://{LOOPBACK}:{port}":
+            raise ValueError(f"not a loopback moto_server endpoint: {endpoint}")
+        return cls(port)
 
     def client_env(self) -> dict[str, str]:
         """What an SDK (and the signer, standing in for the Lambda runtime) needs to use it."""
@@ -66,6 +75,7 @@ class MotoServer:
         )
 
     def start(self) -> MotoServer:
+        self._log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False)  # noqa: SIM115
         # moto_server with the fixes localdev.moto_server explains (this package, installed).
         self._process = subprocess.Popen(
             [sys.executable, "-m", "localdev.moto_server", "-H", LOOPBACK, "-p", str(self.port)],
@@ -91,6 +101,8 @@ class MotoServer:
         raise RuntimeError(f"moto_server did not answer within {self._start_timeout}s")
 
     def log_tail(self, lines: int = 20) -> str:
+        if self._log is None:
+            return ""
         return "\n".join(Path(self._log.name).read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
@@ -102,8 +114,10 @@ class MotoServer:
                 self._process.kill()
                 self._process.wait()
         self._process = None
-        self._log.close()
-        Path(self._log.name).unlink(missing_ok=True)
+        if self._log is not None:
+            self._log.close()
+            Path(self._log.name).unlink(missing_ok=True)
+            self._log = None
 
     def __enter__(self) -> MotoServer:
         return self.start()

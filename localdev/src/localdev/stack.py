@@ -7,6 +7,7 @@ and destroy on the way out whatever happened.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -44,6 +45,45 @@ class MotoStack:
         return f"{self.gateway.invoke_url}/import"
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """examples/local applied on moto_server: the emulator, Terraform's handle on it, its
+    outputs. Not yet served: each test module serves it itself (`served`)."""
+
+    moto: MotoServer
+    terraform: Terraform
+    outputs: dict[str, Any]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "moto": self.moto.endpoint,
+                "state_dir": str(self.terraform.state.parent),
+                "variables": self.terraform.variables,
+                "outputs": self.outputs,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Deployment:
+        described = json.loads(text)
+        terraform = Terraform(EXAMPLE, Path(described["state_dir"]), described["variables"])
+        return cls(MotoServer.at(described["moto"]), terraform, described["outputs"])
+
+
+@contextmanager
+def served(deployment: Deployment) -> Iterator[MotoStack]:
+    """The deployment's function behind a local gateway of this process. Loading the deployed
+    handler applies its Lambda environment to this process: it is restored afterwards."""
+    saved = dict(os.environ)
+    try:
+        with serving(deployment.moto, deployment.outputs) as (function, gateway):
+            yield MotoStack(deployment.terraform, deployment.outputs, function, gateway)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @contextmanager
 def deployed(
     moto: MotoServer,
@@ -51,18 +91,50 @@ def deployed(
     variables: Mapping[str, str] | None = None,
     timed: Timer = _untimed,
 ) -> Iterator[MotoStack]:
+    with applied(moto, state_dir, variables, timed) as terraform:
+        outputs = terraform.outputs()
+        with serving(moto, outputs) as (function, gateway):
+            yield MotoStack(terraform, outputs, function, gateway)
+
+
+@contextmanager
+def applied(
+    moto: MotoServer,
+    state_dir: Path,
+    variables: Mapping[str, str] | None = None,
+    timed: Timer = _untimed,
+) -> Iterator[Terraform]:
+    """examples/local applied on moto, with `variables`; destroyed on the way out whatever
+    happened."""
     terraform = Terraform(EXAMPLE, state_dir, {"endpoint": moto.endpoint, **(variables or {})})
     with timed("terraform init"):
         terraform.init()
     try:
         with timed("terraform apply examples/local"):
             terraform.apply()
-        with serving(moto, terraform.outputs()) as (function, gateway):
-            yield MotoStack(terraform, terraform.outputs(), function, gateway)
+        yield terraform
     finally:
         if terraform.state.exists():  # an apply interrupted before it saved anything left nothing
             with timed("terraform destroy"):
                 terraform.destroy()
+
+
+def leftovers(moto: MotoServer) -> list[str]:
+    """What the module creates that is still in the emulator: nothing, once a stack is gone."""
+    found = [f"bucket {b['Name']}" for b in moto.client("s3").list_buckets()["Buckets"]]
+    found += [
+        f"function {f['FunctionName']}" for f in moto.client("lambda").list_functions()["Functions"]
+    ]
+    found += [
+        f"REST API {a['name']} ({a['id']})"
+        for a in moto.client("apigateway").get_rest_apis()["items"]
+    ]
+    found += [f"role {r['RoleName']}" for r in moto.client("iam").list_roles()["Roles"]]
+    found += [
+        f"log group {g['logGroupName']}"
+        for g in moto.client("logs").describe_log_groups()["logGroups"]
+    ]
+    return found
 
 
 @contextmanager
