@@ -4,7 +4,9 @@ a resumable interruption."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 from pathlib import Path
 
 import httpx
@@ -122,3 +124,43 @@ def test_a_callback_that_keeps_raising_interrupts_parts_in_flight_too(tmp_path: 
 
     assert raised.value.resumable
     assert isinstance(raised.value.__cause__, Stop)
+
+
+def test_a_stream_whose_writer_goes_quiet_still_stops_when_interrupted() -> None:
+    """stdin from a producer that stalls: one part's bytes arrive, then nothing, the pipe left
+    open. The upload, stopped by its callback, must not wait for the next part's bytes."""
+    module = FakeModule()
+    read_end, write_end = os.pipe()
+    stream = os.fdopen(read_end, "rb", buffering=0)  # as the CLI reads stdin
+    # Part 1 (the pipe holds less: a writer of its own); parts 2 and 3 never come.
+    producer = threading.Thread(
+        target=os.write, args=(write_end, secrets.token_bytes(5 * MIB)), daemon=True
+    )
+    producer.start()
+
+    def stop_after_a_part(event: Progress) -> None:
+        if event.event == "part":
+            raise Stop
+
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        uploader = Uploader(API, concurrency=2, http=module.client())
+        try:
+            uploader.upload(stream, size=11 * MIB, progress=stop_after_a_part)
+        except BaseException as error:  # handed to the test thread
+            outcome.append(error)
+
+    upload = threading.Thread(target=run, daemon=True)
+    upload.start()
+    upload.join(timeout=30)
+    stopped = not upload.is_alive()
+    producer.join(timeout=30)
+    os.close(write_end)  # lets a reader that never stopped end, so the test can
+    upload.join(timeout=30)
+    stream.close()
+
+    assert stopped, "the upload waited on the quiet pipe"
+    [error] = outcome
+    assert isinstance(error, UploadInterrupted)
+    assert isinstance(error.__cause__, Stop)

@@ -258,7 +258,8 @@ def _source(args: argparse.Namespace) -> Any:
     if args.file == "-":
         if args.size is None:
             raise ConfigurationError("reading stdin needs its exact size: pass --size BYTES")
-        return sys.stdin.buffer
+        # Unbuffered: a read waiting on a writer that went quiet can stop when the upload does.
+        return getattr(sys.stdin.buffer, "raw", sys.stdin.buffer)
     if args.size is not None and args.size != os.path.getsize(args.file):
         raise ConfigurationError(f"{args.file} has {os.path.getsize(args.file)} bytes, not --size")
     return args.file
@@ -330,7 +331,7 @@ def _run_upload(
 def _upload(args: argparse.Namespace, out: _Output) -> int:
     source = _source(args)
     metadata = _metadata(args.metadata)
-    journal = source is not sys.stdin.buffer and not args.no_journal
+    journal = isinstance(source, str) and not args.no_journal  # a file, not stdin
 
     def work(uploader: Uploader, progress: ProgressCallback | None) -> ImportResult:
         if args.restart and isinstance(source, str):
@@ -355,7 +356,7 @@ def _resume(args: argparse.Namespace, out: _Output) -> int:
     def work(uploader: Uploader, progress: ProgressCallback | None) -> ImportResult:
         return uploader.resume(args.import_id, source, size=args.size, progress=progress)
 
-    return _run_upload(args, out, work, journal=source is not sys.stdin.buffer)
+    return _run_upload(args, out, work, journal=isinstance(source, str))
 
 
 def _status(args: argparse.Namespace, out: _Output) -> int:

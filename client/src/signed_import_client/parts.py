@@ -185,7 +185,7 @@ class PartRun:
                 number = next(self.numbers, None)
                 if number is None or self.cancel.is_set():
                     return None
-                data = self.src.read_exactly(self.plan.length(number))
+                data = self.src.read_exactly(self.plan.length(number), self.cancel)
                 crc = checksums.crc64nvme(data)
                 self.stream_crc = checksums.combine(self.stream_crc, crc, len(data))
                 if number == self.plan.part_count:

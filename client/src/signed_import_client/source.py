@@ -3,7 +3,9 @@ bytes in memory, or a stream such as stdin (read once, in order)."""
 
 from __future__ import annotations
 
+import io
 import os
+import select
 import stat
 import threading
 from collections.abc import Iterator
@@ -13,8 +15,26 @@ from typing import BinaryIO
 
 from .checksums import crc64nvme
 from .errors import ConfigurationError, FileChangedError
+from .transfer import Cancelled
 
 CHUNK_SIZE = 1024 * 1024
+# How often a read waiting on a quiet pipe checks whether the upload was cancelled.
+WAIT_STEP_SECONDS = 0.2
+
+
+def _waitable_descriptor(stream: BinaryIO) -> int | None:
+    """The descriptor of an unbuffered pipe, socket or terminal, which select() can wait on
+    (with a buffer in between, select() would not see the bytes already buffered)."""
+    if not isinstance(stream, io.RawIOBase):
+        return None
+    try:
+        descriptor = stream.fileno()
+        mode = os.fstat(descriptor).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode):
+        return descriptor
+    return None
 
 
 @dataclass(frozen=True)
@@ -124,8 +144,11 @@ class BytesSource(Source):
 
 
 class StreamSource(Source):
-    """A stream of exactly `size` bytes, read once in order: `read_next` hands out one part at
-    a time under a lock, so each reader holds at most one part in memory."""
+    """A stream of exactly `size` bytes, read once in order: `read_exactly` hands out one part
+    at a time under a lock, so each reader holds at most one part in memory.
+
+    An unbuffered pipe, socket or terminal (the CLI's stdin) is waited on in short steps, so
+    that a read waiting for a writer that has gone quiet stops when the upload is cancelled."""
 
     seekable = False
 
@@ -133,6 +156,7 @@ class StreamSource(Source):
         if size < 0:
             raise ConfigurationError("`size` must be 0 or more bytes")
         self._stream = stream
+        self._waitable = _waitable_descriptor(stream)
         self.size = size
         self.name = name
         self._position = 0
@@ -142,13 +166,13 @@ class StreamSource(Source):
     def position(self) -> int:
         return self._position
 
-    def read_exactly(self, length: int) -> bytes:
-        """The next `length` bytes; FileChangedError if the stream ends early (call with
-        `lock` held when several threads read)."""
+    def read_exactly(self, length: int, cancel: threading.Event | None = None) -> bytes:
+        """The next `length` bytes; FileChangedError if the stream ends early, Cancelled once
+        `cancel` is set while it waits (call with `lock` held when several threads read)."""
         pieces: list[bytes] = []
         missing = length
         while missing:
-            piece = self._stream.read(min(missing, 8 * CHUNK_SIZE))
+            piece = self._read(min(missing, 8 * CHUNK_SIZE), cancel)
             if not piece:
                 got = self._position + length - missing
                 raise FileChangedError(
@@ -158,6 +182,13 @@ class StreamSource(Source):
             missing -= len(piece)
         self._position += length
         return b"".join(pieces)
+
+    def _read(self, size: int, cancel: threading.Event | None) -> bytes:
+        if cancel is not None and self._waitable is not None:
+            while not select.select([self._waitable], [], [], WAIT_STEP_SECONDS)[0]:
+                if cancel.is_set():
+                    raise Cancelled
+        return self._stream.read(size) or b""
 
     def small_in_memory(self, limit: int) -> Source:
         if self.size > limit:
