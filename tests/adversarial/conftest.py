@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,13 +39,29 @@ REPORTS = ROOT / "build" / "adversarial"
 VALIDATOR_KEYS = ("x-amazon-apigateway-request-validator", "x-amazon-apigateway-request-validators")
 
 
+# What the signer's S3 client calls that writes: everything but reads.
+READS = ("Get", "Head", "List")
+
+
 @dataclass
 class CountingHandler:
-    """The deployed handler, counting its invocations (the gateway calls it from many threads)."""
+    """The deployed handler, counting its invocations (the gateway calls it from many threads)
+    and the S3 API calls it makes that write (its module's S3 client tells, through botocore's
+    before-call event: exact even while other suites write to the same bucket)."""
 
     handler: Handler
     calls: int = 0
+    s3_writes: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        s3 = sys.modules[self.handler.__module__].S3
+        s3.meta.events.register("before-call.s3", self._s3_call)
+
+    def _s3_call(self, model: Any, **_: Any) -> None:
+        if not model.name.startswith(READS):
+            with self._lock:
+                self.s3_writes.append(model.name)
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         with self._lock:
@@ -88,11 +105,11 @@ def deployment(local_deployment: SharedDeployment) -> Iterator[Deployment]:
     moto, outputs = local_deployment.moto, local_deployment.outputs
     name = outputs["lambda_function_name"]
     configuration = moto.client("lambda").get_function(FunctionName=name)
-    handler = load_deployed_handler(configuration["Configuration"], PACKAGE, moto.client_env())
-    function = CountingHandler(handler)
-    document = json.loads(outputs["openapi_document"])
-    stage = outputs["stage_name"]
     try:
+        handler = load_deployed_handler(configuration["Configuration"], PACKAGE, moto.client_env())
+        function = CountingHandler(handler)
+        document = json.loads(outputs["openapi_document"])
+        stage = outputs["stage_name"]
         with (
             LocalGateway(document, stage, function, function_name=name) as api,
             LocalGateway(without_validators(document), stage, function) as lambda_only,

@@ -194,8 +194,8 @@ def request_of(entry: dict[str, Any], ids: dict[str, str]) -> tuple[dict[str, st
 
 def s3_state(deployment: Deployment, ids: dict[str, str]) -> tuple[Any, ...]:
     """Every object and upload under the corpus callers' partitions, and the parts of their
-    uploads. The signer writes only under the caller's partition (tests/unit/test_properties.py),
-    and other suites write to the same shared stack under partitions of their own."""
+    uploads (other suites write to the same shared stack under partitions of their own). That
+    the signer calls S3 to write nowhere at all is counted by the deployment's handler."""
     s3, bucket = deployment.s3(), deployment.bucket
     prefixes = (ids["alice_partition"], ids["bob_partition"])
     objects = frozenset(
@@ -294,6 +294,7 @@ def test_hostile_request(
     path = fill(entry["path"], ids)
     expect = entry["expect"]
     before = s3_state(deployment, ids)
+    writes = len(deployment.function.s3_writes)
 
     calls = deployment.function.calls
     answer = send(deployment.api.invoke_url, entry["method"], path, headers, body)
@@ -304,6 +305,7 @@ def test_hostile_request(
     if 200 <= answer.status < 300:
         check_success(answer, entry)
     assert s3_state(deployment, ids) == before, f"{entry['name']} wrote to S3"
+    assert deployment.function.s3_writes[writes:] == [], f"{entry['name']} called S3 to write"
 
     behind = expect.get("behind_validator")
     if expect["layer"] == "gateway" and entry["route"] != "undefined method or path":
@@ -315,3 +317,4 @@ def test_hostile_request(
         if 200 <= answer.status < 300:
             check_success(answer, entry)
         assert s3_state(deployment, ids) == before, f"{entry['name']} wrote to S3"
+        assert deployment.function.s3_writes[writes:] == [], f"{entry['name']} called S3 to write"

@@ -65,6 +65,7 @@ class Cli:
 
     def __init__(self, stack: MotoStack, home: Path) -> None:
         self.home = home
+        self.bucket = str(stack.outputs["bucket_name"])
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(home),
@@ -125,10 +126,11 @@ def random_file(path: Path, size: int) -> bytes:
     return data
 
 
-def stored(moto: MotoServer, result: dict[str, Any]) -> dict[str, Any]:
+def stored(moto: MotoServer, cli: Cli, result: dict[str, Any]) -> dict[str, Any]:
     s3 = moto.client("s3")
-    bucket = s3.list_buckets()["Buckets"][0]["Name"]
-    answer: dict[str, Any] = s3.get_object(Bucket=bucket, Key=result["key"], ChecksumMode="ENABLED")
+    answer: dict[str, Any] = s3.get_object(
+        Bucket=cli.bucket, Key=result["key"], ChecksumMode="ENABLED"
+    )
     answer["Data"] = answer["Body"].read()
     return answer
 
@@ -177,7 +179,7 @@ def test_small_file_is_one_put_with_its_type_guessed(moto: MotoServer, cli: Cli)
     assert (result["size"], result["content_type"]) == (len(data), "text/csv")
     assert result["checksum_crc64nvme"] == to_b64(crc64nvme(data))
     assert re.fullmatch(r"imports/[a-z2-7]{26}/" + re.escape(result["import_id"]), result["key"])
-    obj = stored(moto, result)
+    obj = stored(moto, cli, result)
     assert obj["Data"] == data
     assert obj["ContentType"] == "text/csv"
     assert obj["Metadata"] == {"filename": "orders.csv", "source": "crm"}
@@ -196,7 +198,7 @@ def test_an_empty_file_is_imported(moto: MotoServer, cli: Cli) -> None:
     assert "size        0 B (0 bytes)" in run.stdout
     key = re.search(r"^complete: (\S+)$", run.stdout, re.MULTILINE)
     assert key, run.stdout
-    obj = stored(moto, {"key": key.group(1)})
+    obj = stored(moto, cli, {"key": key.group(1)})
     assert (obj["Data"], obj["ContentLength"]) == (b"", 0)
     assert obj["Metadata"] == {"filename": "_SUCCESS"}
 
@@ -216,7 +218,7 @@ def test_large_file_is_multipart_in_parallel_and_verified(moto: MotoServer, cli:
     )
     assert (result["parts_uploaded"], result["parts_resumed"]) == (3, 0)
     assert result["content_type"] == "application/octet-stream"
-    obj = stored(moto, result)
+    obj = stored(moto, cli, result)
     assert obj["Data"] == data
     assert obj["ETag"] == result["etag"]
     assert obj["ChecksumCRC64NVME"] == result["checksum_crc64nvme"] == to_b64(crc64nvme(data))
@@ -245,7 +247,7 @@ def test_stdin_with_its_size(moto: MotoServer, cli: Cli) -> None:
     result = run.json()
     assert result["method"] == "MULTIPART"  # a long stream is read once, a part at a time
     assert result["checksum_crc64nvme"] == to_b64(crc64nvme(data))
-    assert stored(moto, result)["Data"] == data
+    assert stored(moto, cli, result)["Data"] == data
 
 
 def test_stdin_needs_a_size_and_the_exact_one(cli: Cli) -> None:
@@ -314,7 +316,7 @@ def test_interrupted_upload_resumes_when_run_again(
     assert result["parts_resumed"] == status["parts_uploaded"]
     assert result["parts_resumed"] + result["parts_uploaded"] == 8
     assert "already stored (resuming)" in resumed.stderr
-    assert stored(moto, result)["Data"] == data
+    assert stored(moto, cli, result)["Data"] == data
 
 
 def test_resume_from_another_directory_and_journal(
@@ -341,7 +343,7 @@ def test_resume_from_another_directory_and_journal(
     result = run.json()
     assert result["import_id"] == import_id
     assert result["parts_resumed"] >= 2
-    assert stored(moto, result)["Data"] == data
+    assert stored(moto, cli, result)["Data"] == data
     # Done is done: resuming again reports the complete import.
     again = cli.run("resume", import_id, "copy.bin", "--json", cwd=elsewhere)
     assert again.code == 0, again.stderr
@@ -373,7 +375,7 @@ def test_changed_file_is_refused_then_restarted(
     assert restarted.code == 0, restarted.stderr
     assert f"aborted the unfinished import {import_id}" in restarted.stderr
     assert restarted.json()["import_id"] != import_id
-    assert stored(moto, restarted.json())["Data"] == changed
+    assert stored(moto, cli, restarted.json())["Data"] == changed
     assert cli.run("status", import_id).code == 5  # the old import is gone
 
 
@@ -420,7 +422,7 @@ def test_api_5xx_and_429_are_retried(moto: MotoServer, cli: Cli, faults: FaultPr
     signs = faults.requests("POST", r"/parts$")
     assert signs[0].status == 429
     assert [s.status for s in signs[1:]] == [200, 200, 200, 200]
-    assert stored(moto, run.json())["Data"] == data
+    assert stored(moto, cli, run.json())["Data"] == data
 
 
 def test_s3_errors_dropped_connections_and_expired_urls(
@@ -446,7 +448,7 @@ def test_s3_errors_dropped_connections_and_expired_urls(
         for s in faults.requests("POST", r"/parts$")
     ]
     assert sorted(signed) == [1, 2, 3, 3, 4]
-    assert stored(moto, run.json())["Data"] == data
+    assert stored(moto, cli, run.json())["Data"] == data
 
 
 def test_a_failure_that_persists_ends_with_exit_7_and_stays_resumable(
@@ -464,4 +466,4 @@ def test_a_failure_that_persists_ends_with_exit_7_and_stays_resumable(
     resumed = cli.run("upload", "data.bin", "--json")  # no proxy: S3 answers again
     assert resumed.code == 0, resumed.stderr
     assert resumed.json()["import_id"] == import_id
-    assert stored(moto, resumed.json())["Data"] == data
+    assert stored(moto, cli, resumed.json())["Data"] == data

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -43,6 +43,8 @@ class ExistingBucketStack:
     moto: MotoServer
     bucket: str  # the consumer's, made before the module is applied
     stack: MotoStack
+    # What must still be in the bucket after the destroy: key → bytes.
+    kept: dict[str, bytes] = field(default_factory=dict)
 
 
 CONSUMERS_OWN_OBJECT = ("reports/2026-11.csv", b"month,total\n11,42\n")
@@ -66,15 +68,14 @@ def existing_bucket_stack(
             "name": "existing-bucket-import",
             "create_bucket": "false",
             "bucket_name": existing,
-            # For test_the_resource_policy_survives_a_body_change (the local gateway does not
-            # enforce resource policies; the stored policy is what is checked).
-            "api_resource_policy": json.dumps(SOURCE_RANGE_POLICY),
         }
         with deployed(moto, tmp_path_factory.mktemp("tf-existing"), variables) as stack:
-            yield ExistingBucketStack(moto, existing, stack)
+            applied = ExistingBucketStack(moto, existing, stack, {key: data})
+            yield applied
         assert stack.terraform.resources() == []
-        assert s3.get_object(Bucket=existing, Key=key)["Body"].read() == data
-        s3.delete_object(Bucket=existing, Key=key)
+        for kept, kept_data in applied.kept.items():
+            assert s3.get_object(Bucket=existing, Key=kept)["Body"].read() == kept_data, kept
+            s3.delete_object(Bucket=existing, Key=kept)
         s3.delete_bucket(Bucket=existing)
         assert leftovers(moto) == []
 
@@ -100,7 +101,7 @@ def test_existing_bucket_is_used_not_managed(existing_bucket_stack: ExistingBuck
     with Uploader(stack.import_url) as uploader:
         result = uploader.upload(b"id\n1\n", content_type="text/csv", filename="a.csv")
     assert s3.get_object(Bucket=existing, Key=result.key)["Body"].read() == b"id\n1\n"
-    s3.delete_object(Bucket=existing, Key=result.key)
+    existing_bucket_stack.kept[result.key] = b"id\n1\n"  # an import outlives the module too
 
 
 def stored_policy(moto: MotoServer, api_id: str) -> Any:
@@ -119,7 +120,10 @@ def test_the_resource_policy_survives_a_body_change(
     arn = f"arn:aws:execute-api:{REGION}:123456789012:{api_id}"
     expected = json.loads(json.dumps(SOURCE_RANGE_POLICY).replace('"execute-api:/', f'"{arn}/'))
     terraform = stack.terraform
-    assert terraform.variables["api_resource_policy"] == json.dumps(SOURCE_RANGE_POLICY)
+    assert stored_policy(moto, api_id) is None
+
+    terraform.variables["api_resource_policy"] = json.dumps(SOURCE_RANGE_POLICY)
+    terraform.apply()  # a policy added to the API later, as a user would
     assert stored_policy(moto, api_id) == expected  # "execute-api:/*" expanded to the API's ARN
 
     terraform.variables["cors_allowed_origins"] = json.dumps(["http://127.0.0.1:9"])

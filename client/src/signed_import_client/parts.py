@@ -189,7 +189,7 @@ class PartRun:
                 crc = checksums.crc64nvme(data)
                 self.stream_crc = checksums.combine(self.stream_crc, crc, len(data))
                 if number == self.plan.part_count:
-                    self.src.check_exhausted()
+                    self.src.check_exhausted(self.cancel)
                 return number, data, crc
         with self.lock:
             number = next(self.numbers, None)

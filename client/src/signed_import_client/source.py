@@ -195,9 +195,10 @@ class StreamSource(Source):
             return self
         return BytesSource(self.read_exactly(self.size), self.name)
 
-    def check_exhausted(self) -> None:
-        """FileChangedError if the stream holds more than `size` bytes."""
-        if self._stream.read(1):
+    def check_exhausted(self, cancel: threading.Event | None = None) -> None:
+        """FileChangedError if the stream holds more than `size` bytes (it must end: a writer
+        that keeps its end open is waited for, until `cancel` is set)."""
+        if self._read(1, cancel):
             raise FileChangedError(f"the stream holds more than `size` {self.size} bytes")
 
     def chunks(self, offset: int, length: int, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:

@@ -129,7 +129,12 @@ def deployed(moto: MotoServer, scratch: Path) -> Iterator[LocalTarget]:
     if not moto.loads_managed_policies:
         raise RuntimeError("examples/complete needs MotoServer(loads_managed_policies=True)")
 
-    terraform = Terraform(local_copy(scratch, moto.endpoint), scratch / "state", {"region": REGION})
+    terraform = Terraform(
+        local_copy(scratch, moto.endpoint),
+        scratch / "state",
+        {"region": REGION},
+        refresh_before_destroy=False,  # moto, which nothing else touches
+    )
     terraform.init()
     signer_log = _Records()
     logger = logging.getLogger("signed_import")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,7 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 from localdev import REPOSITORY
@@ -44,6 +45,8 @@ def wait_for(name: str, directory: Path, timeout: float = WAIT_SECONDS) -> Deplo
     """The shared stack `name` once it is applied; its apply's error if it failed."""
     if name not in VARIABLE_SETS:
         raise KeyError(f"no shared stack {name!r}: there are {sorted(VARIABLE_SETS)}")
+    if not directory.is_dir():
+        raise RuntimeError(f"{ENVIRONMENT}={directory} names no directory: a stale setting?")
     ready, failed = directory / f"{name}.json", directory / f"{name}.error"
     deadline = time.monotonic() + timeout
     while not ready.exists():
@@ -71,7 +74,7 @@ class _Deployer(threading.Thread):
     """Applies one stack, publishes it, keeps it until told to go, then destroys it."""
 
     def __init__(self, name: str, directory: Path) -> None:
-        super().__init__(name=f"shared-stack-{name}", daemon=True)
+        super().__init__(name=f"shared-stack-{name}")
         self.stack_name = name
         self.directory = directory
         self.release = threading.Event()
@@ -95,28 +98,54 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", nargs="+", help="what to run while the stacks exist")
     command = parser.parse_args(argv).command
     if os.environ.get(ENVIRONMENT):
-        return subprocess.call(command)
+        return _run_to_the_end(command, dict(os.environ))
 
     build = REPOSITORY / "build"
     build.mkdir(exist_ok=True)
-    with ExitStack() as cleanup:
-        directory = Path(cleanup.enter_context(tempfile.TemporaryDirectory(dir=build)))
+    with tempfile.TemporaryDirectory(dir=build) as scratch:
+        directory = Path(scratch)
         deployers = [_Deployer(name, directory) for name in VARIABLE_SETS]
         for deployer in deployers:
             deployer.start()
         try:
-            status = subprocess.call(command, env={**os.environ, ENVIRONMENT: str(directory)})
+            status = _run_to_the_end(command, {**os.environ, ENVIRONMENT: str(directory)})
         finally:
-            # Also after Ctrl-C: an apply under way finishes, then every stack is destroyed.
+            # Also after Ctrl-C: an apply under way finishes, then every stack is destroyed;
+            # a further Ctrl-C must not abandon a destroy half-way (nor interrupt join(), which
+            # can leave a thread looking finished while it runs).
             print("localdev.shared_stacks: destroying the shared stacks", file=sys.stderr)
-            for deployer in deployers:
-                deployer.release.set()
-            for deployer in deployers:
-                deployer.join()
-        failed = [d for d in deployers if d.error]
-        for deployer in failed:
-            print(f"shared stack {deployer.stack_name!r}:\n{deployer.error}", file=sys.stderr)
+            previous = signal.signal(signal.SIGINT, _still_destroying)
+            try:
+                for deployer in deployers:
+                    deployer.release.set()
+                for deployer in deployers:
+                    deployer.join()
+            finally:
+                signal.signal(signal.SIGINT, previous)
+            failed = [d for d in deployers if d.error]
+            for deployer in failed:
+                print(f"shared stack {deployer.stack_name!r}:\n{deployer.error}", file=sys.stderr)
     return status or (1 if failed else 0)
+
+
+def _run_to_the_end(command: list[str], env: dict[str, str]) -> int:
+    """COMMAND's exit status. A Ctrl-C reached it too (same process group): it is left to stop
+    by itself (its tests tear down what they hold) before the stacks go."""
+    process = subprocess.Popen(command, env=env)
+    interrupted = False
+    while True:
+        try:
+            status = process.wait()
+        except KeyboardInterrupt:
+            interrupted = True
+            continue
+        if interrupted:
+            raise KeyboardInterrupt
+        return status
+
+
+def _still_destroying(signum: int, frame: object) -> None:
+    print("localdev.shared_stacks: still destroying, please wait", file=sys.stderr)
 
 
 if __name__ == "__main__":

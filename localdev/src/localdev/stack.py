@@ -75,10 +75,14 @@ class Deployment:
 def served(deployment: Deployment) -> Iterator[MotoStack]:
     """The deployment's function behind a local gateway of this process. Loading the deployed
     handler applies its Lambda environment to this process: it is restored afterwards."""
+    yield from _served(deployment.moto, deployment.terraform, deployment.outputs)
+
+
+def _served(moto: MotoServer, terraform: Terraform, outputs: dict[str, Any]) -> Iterator[MotoStack]:
     saved = dict(os.environ)
     try:
-        with serving(deployment.moto, deployment.outputs) as (function, gateway):
-            yield MotoStack(deployment.terraform, deployment.outputs, function, gateway)
+        with serving(moto, outputs) as (function, gateway):
+            yield MotoStack(terraform, outputs, function, gateway)
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -92,9 +96,7 @@ def deployed(
     timed: Timer = _untimed,
 ) -> Iterator[MotoStack]:
     with applied(moto, state_dir, variables, timed) as terraform:
-        outputs = terraform.outputs()
-        with serving(moto, outputs) as (function, gateway):
-            yield MotoStack(terraform, outputs, function, gateway)
+        yield from _served(moto, terraform, terraform.outputs())
 
 
 @contextmanager
@@ -106,7 +108,12 @@ def applied(
 ) -> Iterator[Terraform]:
     """examples/local applied on moto, with `variables`; destroyed on the way out whatever
     happened."""
-    terraform = Terraform(EXAMPLE, state_dir, {"endpoint": moto.endpoint, **(variables or {})})
+    terraform = Terraform(
+        EXAMPLE,
+        state_dir,
+        {"endpoint": moto.endpoint, **(variables or {})},
+        refresh_before_destroy=False,
+    )
     with timed("terraform init"):
         terraform.init()
     try:

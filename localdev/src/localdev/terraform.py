@@ -24,8 +24,14 @@ class Terraform:
         state_dir: Path,
         variables: Mapping[str, str],
         plugin_dir: Path = DEFAULT_PLUGIN_DIR,
+        *,
+        refresh_before_destroy: bool = True,
     ) -> None:
+        """`refresh_before_destroy=False`: the state is this runner's own and current (a stack
+        on an emulator nothing else touches), so reading every resource back first only costs
+        time."""
         self.workdir = workdir
+        self._refresh_before_destroy = refresh_before_destroy
         self.state = state_dir / "terraform.tfstate"
         self.variables = dict(variables)
         self._plugin_dir = plugin_dir
@@ -72,14 +78,12 @@ class Terraform:
         )
 
     def destroy(self) -> None:
-        # The state is this runner's own and current: reading every resource back first would
-        # only cost time.
         self._run(
             "destroy",
             "-input=false",
             "-no-color",
             "-auto-approve",
-            "-refresh=false",
+            f"-refresh={str(self._refresh_before_destroy).lower()}",
             f"-state={self.state}",
             *self._var_args(),
         )
