@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from localdev.keys import partition_of
+
 from .conftest import REPORTS, Deployment
 
 CORPUS_PATH = Path(__file__).with_name("corpus") / "hostile.json"
@@ -148,15 +150,9 @@ def ids(deployment: Deployment) -> dict[str, str]:
         "alice_complete": complete["import_id"],
         "bob_multipart": bob["import_id"],
         # Where the signer writes for each caller: key_prefix and the caller's partition.
-        "alice_partition": partition(single["key"]),
-        "bob_partition": partition(bob["key"]),
+        "alice_partition": partition_of(single["key"]),
+        "bob_partition": partition_of(bob["key"]),
     }
-
-
-def partition(key: str) -> str:
-    """`imports/<the caller's partition>/` of a key the signer chose."""
-    prefix, caller, _ = key.split("/", 2)
-    return f"{prefix}/{caller}/"
 
 
 def fill(value: Any, ids: dict[str, str]) -> Any:

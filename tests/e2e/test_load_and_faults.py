@@ -35,6 +35,7 @@ import pytest
 
 from localdev.emulator import MotoServer
 from localdev.faults import FaultProxy, Rule
+from localdev.keys import partition_of
 from localdev.load import RecordingTransport, Sample, report, run_load, verify
 from localdev.serve import served
 from localdev.stack import PACKAGE, MotoStack
@@ -67,7 +68,7 @@ class Store:
         """Assert that nothing is half written under the consumer's partition: every object
         is one it completed, byte for byte. Return the keys of the multipart uploads still
         open there."""
-        [prefix] = {partition(key) for key in consumer.sent}
+        [prefix] = {partition_of(key) for key in consumer.sent}
         listed = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix).get("Contents", [])
         assert {obj["Key"] for obj in listed} == set(consumer.sent)
         for key, data in consumer.sent.items():
@@ -211,10 +212,6 @@ def consumers() -> Iterator[list[Consumer]]:
     yield made
     for consumer in made:
         consumer.close()
-
-
-def partition(key: str) -> str:
-    return key.rsplit("/", 1)[0] + "/"
 
 
 def assert_clean_5xx(samples: list[Sample]) -> None:

@@ -24,6 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localdev.emulator import REGION, MotoServer
+from localdev.keys import partition_of
 from localdev.stack import MotoStack
 from signed_import_client import ApiClient, ApiError, Progress, SigV4, Uploader, UploadInterrupted
 from signed_import_client.auth import Auth
@@ -139,12 +140,6 @@ def interrupted_upload(gateway: str, data: bytes, parts: int, auth: Auth, **kwar
     assert isinstance(stopped.value.__cause__, Stop)
     assert stopped.value.import_id is not None
     return stopped.value.import_id
-
-
-def partition(key: str) -> str:
-    """`imports/<the caller's partition>/` of a key the signer chose."""
-    prefix, caller, _ = key.split("/", 2)
-    return f"{prefix}/{caller}/"
 
 
 def queued_events(sqs: Any, queue_url: str, until: set[str]) -> list[dict[str, Any]]:
@@ -355,7 +350,7 @@ def test_bad_requests_write_nothing(  # noqa: PLR0917 (pytest passes fixtures po
     bucket = outputs["bucket_name"]
     # Where the signer would write for Carol (it writes nowhere else: test_properties.py).
     signed = request_import(gateway, {"size": 1, "content_type": "text/csv"}, auth=CAROL)
-    carols = partition(signed[1]["key"])
+    carols = partition_of(signed[1]["key"])
     before = written(s3, bucket, carols)
     answer_status, answer = request_import(gateway, payload, auth=CAROL)
     assert (answer_status, answer["error"]["code"]) == (status, code)
@@ -404,7 +399,7 @@ def test_completed_imports_reach_eventbridge(
         # Above examples/local's 16 MiB threshold: the server plans multipart.
         multipart = upload(gateway, secrets.token_bytes(17 * MIB), DAVE, filename="b.bin")
         # Other suites' imports reach the queue too: keep Dave's, and any outside the prefix.
-        daves = partition(single.key)
+        daves = partition_of(single.key)
         received = [
             event
             for event in queued_events(sqs, queue_url, until={single.key, multipart.key})

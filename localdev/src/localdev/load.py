@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 
+from localdev.keys import partition_of
 from signed_import_client import RetryPolicy, SigV4, Uploader
 from signed_import_client.api import USER_AGENT
 
@@ -355,11 +356,6 @@ def run_load(
     return result
 
 
-def _partition(key: str) -> str:
-    """`imports/<caller partition>/` of a key."""
-    return key.rsplit("/", 1)[0] + "/"
-
-
 def verify(result: LoadResult, s3: Any, bucket: str) -> None:
     """Read every completed object back and compare it; nothing else may be left under the
     consumers' partitions. What is wrong goes to `result.problems`."""
@@ -374,7 +370,7 @@ def verify(result: LoadResult, s3: Any, bucket: str) -> None:
         result.problems.extend(p for p in pool.map(check, result.completed) if p)
     expected = {done.key for done in result.completed}
     stored: set[str] = set()
-    for prefix in sorted({_partition(key) for key in expected | set(result.aborted)}):
+    for prefix in sorted({partition_of(key) for key in expected | set(result.aborted)}):
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         stored |= {obj["Key"] for page in pages for obj in page.get("Contents", [])}
         uploads = s3.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])
