@@ -5,7 +5,8 @@ SHELL := bash
 MAKEFLAGS += --no-builtin-rules --warn-undefined-variables
 
 PYTHON ?= python3
-TERRAFORM ?= terraform
+# Go's collector relaxed for Terraform and the AWS provider (localdev/src/localdev/terraform.py).
+TERRAFORM ?= env GOGC=$${GOGC:-400} terraform
 # A filesystem provider mirror (offline machines); real users init from the registry.
 TF_PLUGIN_DIR ?= /opt/tf-plugins
 TF_INIT_FLAGS := -input=false -backend=false $(if $(wildcard $(TF_PLUGIN_DIR)/registry.terraform.io),-plugin-dir=$(TF_PLUGIN_DIR))
@@ -137,15 +138,15 @@ browser-deps: $(CHROMIUM) $(BROWSER_EXAMPLE)/node_modules/.package-lock.json ## 
 
 # Test modules on the local stack run side by side, a module to a pytest-xdist worker: they
 # spend most of their time waiting on Terraform (the provider's S3 lifecycle wait alone is ~55 s
-# an apply), so there are more workers than cores; not one per module, because in make test the
-# checks beside them need the CPU (xdist hands each worker two modules at first, in collection
-# order). Those that need examples/local as it is share one stack
-# (localdev.shared_stacks applies it in the background while the command runs, then destroys
-# and checks it); those that change a stack or apply another configuration apply their own. The
-# load test runs alone afterwards: it measures deadlines and 50 concurrent consumers, and must
-# not share the cores.
+# an apply), so every module gets a worker and the longest one sets the pace. Those that need
+# examples/local as it is share one stack (localdev.shared_stacks applies it in the background
+# while the command runs, then destroys and checks it); those that change a stack or apply
+# another configuration apply their own. The load test runs afterwards, without another test
+# module beside it: it measures deadlines and 50 concurrent consumers.
 E2E_ALONE := tests/e2e/test_load_and_faults.py
-E2E_WORKERS ?= 5
+E2E_TREES ?= tests/e2e tests/adversarial
+E2E_MODULES = $(filter-out $(E2E_ALONE),$(wildcard $(addsuffix /test_*.py,$(E2E_TREES))))
+E2E_WORKERS ?= $(words $(E2E_MODULES))
 SHARED_STACKS := $(PY) -m localdev.shared_stacks --
 E2E_SIDE_BY_SIDE = CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -n $(E2E_WORKERS) --dist loadfile
 
@@ -157,8 +158,6 @@ test-e2e: $(VENV)/.installed $(PACKAGE) browser-deps ## End-to-end: Terraform on
 .PHONY: test-stacks
 test-stacks: $(VENV)/.installed $(PACKAGE) browser-deps ## test-e2e and test-adversarial in one parallel run (E2E_WORKERS)
 	$(SHARED_STACKS) $(MAKE) --no-print-directory e2e-side-by-side e2e-alone
-
-E2E_TREES ?= tests/e2e tests/adversarial
 
 .PHONY: e2e-side-by-side e2e-alone
 e2e-side-by-side:
@@ -184,9 +183,11 @@ checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PACKAGE) ## checko
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework terraform_plan \
 	  -f $(PLAN_JSON) --repo-root-for-plan-enrichment .
 
-# Two jobs side by side: the stack suites (mostly waiting on Terraform) in one, the checks and
-# unit suites (CPU-bound), one after another, in the other; each job's output is printed whole
-# when it ends. Then the load test alone, and the shared stack goes.
+# Two jobs side by side: the stack suites, then the load test (test-stacks), and the checks and
+# unit suites one after another (test-checks) at the lowest CPU priority (nice 19), so that they
+# use only what the stack suites leave: the tests that measure time get the cores they would
+# have alone, and no core idles while the stack suites wait on Terraform. Each job's output is
+# printed whole when it ends.
 TEST_PREREQUISITES := $(VENV)/.installed $(CHECKOV_VENV)/.installed $(OLDEST_BOTOCORE_VENV)/.installed \
   $(PACKAGE) browser-deps localstack-venv init
 
@@ -195,14 +196,15 @@ test-prerequisites: $(TEST_PREREQUISITES) ## Everything make test installs or bu
 
 .PHONY: test
 test: $(TEST_PREREQUISITES) ## Run every check and test
-	$(SHARED_STACKS) $(MAKE) --no-print-directory test-shared
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-stacks test-checks-yielding
 
-.PHONY: test-shared test-checks
-test-shared:
-	$(MAKE) --no-print-directory -j2 --output-sync=target e2e-side-by-side test-checks
-	$(MAKE) --no-print-directory e2e-alone
+.PHONY: test-checks test-checks-yielding
+# One after another; those that keep both cores busy (pytest -n 2) last, for the end, when the
+# stack suites are done and leave the cores to them.
+test-checks: test-terraform lint checkov-plan check-package test-botocore-oldest test-python
 
-test-checks: lint checkov-plan check-package test-python test-botocore-oldest test-terraform
+test-checks-yielding:
+	nice -n 19 $(MAKE) --no-print-directory test-checks
 
 # The long forms of the adversarial suite: property examples times FUZZ_SCALE, contract fuzzing
 # with FUZZ_EXAMPLES cases per operation, both with fresh randomness on every run.

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from localdev.emulator import MotoServer
-from localdev.terraform import DEFAULT_PLUGIN_DIR
+from localdev.terraform import DEFAULT_PLUGIN_DIR, relaxed_gc
 
 
 def terraform(workdir: Path, env: dict[str, str], *args: str) -> str:
@@ -45,7 +45,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="plan-json-") as scratch, MotoServer() as moto:
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+            **relaxed_gc({k: v for k, v in os.environ.items() if not k.startswith("AWS_")}),
             # The provider sends every service to moto (the SDK's standard variables).
             "AWS_ENDPOINT_URL": moto.endpoint,
             "AWS_ACCESS_KEY_ID": "test",

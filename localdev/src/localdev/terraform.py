@@ -13,6 +13,14 @@ from typing import Any
 DEFAULT_PLUGIN_DIR = Path(os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins"))
 
 
+def relaxed_gc(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` for a Terraform command, with Go's garbage collector running a quarter as often
+    unless GOGC is set: most of the CPU of an apply on an emulator is the AWS provider starting
+    (four times a command, each start building the schemas of ~1,500 resource types), and
+    GOGC=400 takes ~30% off an apply and destroy of examples/local on moto for ~100 MB more."""
+    return {"GOGC": "400", **environ}
+
+
 class TerraformError(RuntimeError):
     pass
 
@@ -36,7 +44,11 @@ class Terraform:
         self.variables = dict(variables)
         self._plugin_dir = plugin_dir
         # Keep .terraform (providers, module copy) out of the example folder too.
-        self._env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_DATA_DIR": str(state_dir / ".tf")}
+        self._env = {
+            **relaxed_gc(os.environ),
+            "TF_IN_AUTOMATION": "1",
+            "TF_DATA_DIR": str(state_dir / ".tf"),
+        }
 
     def _run(self, *args: str) -> str:
         # Its own session: a terminal Ctrl-C reaches only us, and we forward exactly one SIGINT
