@@ -184,10 +184,10 @@ checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PACKAGE) ## checko
 	  -f $(PLAN_JSON) --repo-root-for-plan-enrichment .
 
 # Two jobs side by side: the stack suites, then the load test (test-stacks), and the checks and
-# unit suites one after another (test-checks) at the lowest CPU priority (nice 19), so that they
+# unit suites (test-checks, three at a time) at the lowest CPU priority (nice 19), so that they
 # use only what the stack suites leave: the tests that measure time get the cores they would
-# have alone, and no core idles while the stack suites wait on Terraform. Each job's output is
-# printed whole when it ends.
+# have alone, and no core idles while the stack suites wait on Terraform. Each target's output
+# is printed whole when it ends.
 TEST_PREREQUISITES := $(VENV)/.installed $(CHECKOV_VENV)/.installed $(OLDEST_BOTOCORE_VENV)/.installed \
   $(PACKAGE) browser-deps localstack-venv init
 
@@ -199,12 +199,12 @@ test: $(TEST_PREREQUISITES) ## Run every check and test
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-stacks test-checks-yielding
 
 .PHONY: test-checks test-checks-yielding
-# One after another; those that keep both cores busy (pytest -n 2) last, for the end, when the
-# stack suites are done and leave the cores to them.
+# In this order: those that keep both cores busy (pytest -n 2) last, for the end, when the stack
+# suites are done and leave the cores to them.
 test-checks: test-terraform lint checkov-plan check-package test-botocore-oldest test-python
 
 test-checks-yielding:
-	nice -n 19 $(MAKE) --no-print-directory test-checks
+	nice -n 19 $(MAKE) --no-print-directory -j3 --output-sync=target test-checks
 
 # The long forms of the adversarial suite: property examples times FUZZ_SCALE, contract fuzzing
 # with FUZZ_EXAMPLES cases per operation, both with fresh randomness on every run.
