@@ -176,12 +176,14 @@ test-adversarial: $(VENV)/.installed $(PACKAGE) ## Hostile corpus and contract f
 	$(VENV)/bin/pytest tests/adversarial
 
 PLAN_JSON := build/plan/complete.json
+PRIVATE_PLAN_JSON := build/plan/private.json
 
 .PHONY: checkov-plan
-checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PACKAGE) ## checkov on the plan JSON of examples/complete (planned against moto_server)
+checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PACKAGE) ## checkov on the plan JSON of examples/complete and examples/private (planned against moto_server)
 	$(PY) tools/plan_json.py examples/complete $(PLAN_JSON) --apply-first aws_kms_key.imports
+	$(PY) tools/plan_json.py examples/private $(PRIVATE_PLAN_JSON) --apply-first aws_kms_key.logs
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework terraform_plan \
-	  -f $(PLAN_JSON) --repo-root-for-plan-enrichment .
+	  -f $(PLAN_JSON) -f $(PRIVATE_PLAN_JSON) --repo-root-for-plan-enrichment .
 
 # Two jobs side by side: the stack suites, then the load test (test-stacks), and the checks and
 # unit suites (test-checks, three at a time) at the lowest CPU priority (nice 19), so that they

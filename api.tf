@@ -98,7 +98,43 @@ locals {
     security_schemes    = local.security_schemes
     gateway_error_codes = local.gateway_error_codes
     error_statuses      = local.error_statuses
-    resource_policy     = var.api_resource_policy == null ? null : jsondecode(var.api_resource_policy)
+    resource_policy     = local.resource_policy_json == null ? null : jsondecode(local.resource_policy_json)
+    vpc_endpoint_ids    = local.private ? var.vpc_endpoint_ids : []
+  })
+
+  private       = var.endpoint_type == "PRIVATE"
+  caller_policy = var.api_resource_policy == null ? null : jsondecode(var.api_resource_policy)
+  # A private API must have a resource policy. Its first statement is AWS's documented one: deny
+  # every request that does not come through the listed VPC endpoints. Without a policy of the
+  # caller's, a second statement allows the rest; with one, the caller's statements follow and
+  # decide (a private API invoked by nobody they allow answers 403).
+  private_api_statements = [
+    for statement in [
+      {
+        Sid       = "DenyOutsideTheVpcEndpoints"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "execute-api:Invoke"
+        Resource  = "execute-api:/*"
+        Condition = { StringNotEquals = { "aws:SourceVpce" = var.vpc_endpoint_ids } }
+      },
+      {
+        Sid       = "AllowThroughTheVpcEndpoints"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = "execute-api:Invoke"
+        Resource  = "execute-api:/*"
+      },
+    ] : statement
+    if local.private && (statement.Effect == "Deny" || local.caller_policy == null)
+  ]
+  # A policy's Statement may be one statement or a list of them.
+  caller_statements = try(
+    concat([], local.caller_policy.Statement), [local.caller_policy.Statement], []
+  )
+  resource_policy_json = !local.private ? var.api_resource_policy : jsonencode({
+    Version   = "2012-10-17"
+    Statement = concat(local.private_api_statements, local.caller_statements)
   })
 }
 
@@ -112,7 +148,10 @@ resource "aws_api_gateway_rest_api" "this" {
   body = local.openapi_document
 
   endpoint_configuration {
-    types = ["REGIONAL"]
+    types = [var.endpoint_type]
+    # Also in the body (x-amazon-apigateway-endpoint-configuration), so that a body update, a
+    # PutRestApi in overwrite mode, keeps the associations.
+    vpc_endpoint_ids = local.private ? var.vpc_endpoint_ids : null
   }
 
   tags = local.tags

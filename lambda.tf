@@ -51,7 +51,9 @@ resource "aws_lambda_function" "signer" {
       CALLER_ISOLATION          = local.caller_isolation # iam, cognito, custom or off
       }, length(var.cors_allowed_origins) > 0 ? {
       CORS_ALLOWED_ORIGINS = join(",", var.cors_allowed_origins) # echoed on every response
-    } : {})
+      } : {}, var.upload_endpoint_url == null ? {} : {
+      UPLOAD_ENDPOINT_URL = var.upload_endpoint_url # the host the signed URLs name
+    })
   }
 
   logging_config {

@@ -147,7 +147,7 @@ resource "aws_s3_bucket_notification" "this" {
 
 locals {
   # The bucket policy exists when it has a statement: TLS only, conditional writes, or both.
-  bucket_policy_needed = var.create_bucket && (var.attach_deny_insecure_transport_policy || var.enforce_conditional_writes)
+  bucket_policy_needed = var.create_bucket && (var.attach_deny_insecure_transport_policy || var.enforce_conditional_writes || length(var.upload_vpc_endpoint_ids) > 0)
 
   # Each entry denies every S3 action on the bucket when its condition holds.
   insecure_transport_conditions = {
@@ -158,6 +158,8 @@ locals {
 
 data "aws_iam_policy_document" "bucket" {
   count = local.bucket_policy_needed ? 1 : 0
+
+  source_policy_documents = [for document in data.aws_iam_policy_document.uploads_through_vpc_endpoints : document.json]
 
   dynamic "statement" {
     for_each = var.attach_deny_insecure_transport_policy ? local.insecure_transport_conditions : {}
@@ -210,6 +212,39 @@ data "aws_iam_policy_document" "bucket" {
         variable = "s3:ObjectCreationOperation"
         values   = ["true"]
       }
+    }
+  }
+}
+
+# Uploads only through the listed VPC endpoints. A signed URL authenticates in the query string
+# (s3:authType REST-QUERY-STRING); the signer's own calls (CompleteMultipartUpload is a
+# PutObject too) authenticate in headers and come from Lambda, outside the VPC, so the
+# statement names the query-string kind only. A request from outside an endpoint has no
+# aws:SourceVpce, which StringNotEquals counts as not equal: denied.
+data "aws_iam_policy_document" "uploads_through_vpc_endpoints" {
+  count = length(var.upload_vpc_endpoint_ids) > 0 ? 1 : 0
+
+  statement {
+    sid       = "DenySignedUploadsOutsideTheVpcEndpoints"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.bucket_arn}/${var.key_prefix}*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "s3:authType"
+      values   = ["REST-QUERY-STRING"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:SourceVpce"
+      values   = var.upload_vpc_endpoint_ids
     }
   }
 }

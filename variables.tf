@@ -549,3 +549,67 @@ variable "api_resource_policy" {
     error_message = "api_resource_policy must be a JSON policy document."
   }
 }
+
+variable "endpoint_type" {
+  description = "The API's endpoint type: REGIONAL (reachable from anywhere; authorization and api_resource_policy decide who may call) or PRIVATE (reachable only through the execute-api interface VPC endpoints in vpc_endpoint_ids: the module writes a resource policy refusing every other source). See README: Private deployments."
+  type        = string
+  default     = "REGIONAL"
+
+  validation {
+    condition     = contains(["REGIONAL", "PRIVATE"], var.endpoint_type)
+    error_message = "endpoint_type must be REGIONAL or PRIVATE."
+  }
+}
+
+variable "vpc_endpoint_ids" {
+  description = "Interface VPC endpoints for execute-api (com.amazonaws.<region>.execute-api) through which a PRIVATE API may be invoked: its resource policy refuses requests from any other source, and API Gateway creates a DNS name per endpoint (the vpc_endpoint_import_urls output). Required with endpoint_type = \"PRIVATE\", refused otherwise."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.vpc_endpoint_ids : can(regex("^vpce-([0-9a-f]{8}|[0-9a-f]{17})$", id))])
+    error_message = "vpc_endpoint_ids must be VPC endpoint ids: vpce- and 8 or 17 hexadecimal digits."
+  }
+
+  validation {
+    condition     = length(distinct(var.vpc_endpoint_ids)) == length(var.vpc_endpoint_ids)
+    error_message = "vpc_endpoint_ids must not repeat an id."
+  }
+
+  validation {
+    condition     = (var.endpoint_type == "PRIVATE") == (length(var.vpc_endpoint_ids) > 0)
+    error_message = "endpoint_type = \"PRIVATE\" needs at least one VPC endpoint in vpc_endpoint_ids, and vpc_endpoint_ids apply to a PRIVATE API only."
+  }
+}
+
+variable "upload_endpoint_url" {
+  description = "The S3 endpoint the signed upload URLs name, when consumers must not use S3's public regional endpoint: an S3 interface VPC endpoint's bucket DNS name, https://bucket.vpce-<id>.s3.<region>.vpce.amazonaws.com (the URLs address the bucket path-style under it). The signer's own S3 calls keep S3's regional endpoint. Null: S3's regional virtual-hosted endpoint. See README: Private deployments."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.upload_endpoint_url == null || can(regex("^https://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$", var.upload_endpoint_url))
+    error_message = "upload_endpoint_url must be https:// and a host name only, e.g. https://bucket.vpce-0123456789abcdef0-abcd1234.s3.eu-west-1.vpce.amazonaws.com."
+  }
+}
+
+variable "upload_vpc_endpoint_ids" {
+  description = "Only when create_bucket is true. S3 VPC endpoints (interface or gateway) through which uploads must arrive: a bucket policy statement denies every PutObject under key_prefix authenticated in the query string (a signed URL: single PUTs and parts) that does not come through one of them (aws:SourceVpce). The signer's own S3 calls, authenticated in headers, are not affected. Empty: uploads from anywhere the URL reaches."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.upload_vpc_endpoint_ids : can(regex("^vpce-([0-9a-f]{8}|[0-9a-f]{17})$", id))])
+    error_message = "upload_vpc_endpoint_ids must be VPC endpoint ids: vpce- and 8 or 17 hexadecimal digits."
+  }
+
+  validation {
+    condition     = length(distinct(var.upload_vpc_endpoint_ids)) == length(var.upload_vpc_endpoint_ids)
+    error_message = "upload_vpc_endpoint_ids must not repeat an id."
+  }
+
+  validation {
+    condition     = length(var.upload_vpc_endpoint_ids) == 0 || var.create_bucket
+    error_message = "upload_vpc_endpoint_ids needs create_bucket = true: the bucket policy of an existing bucket is its owner's (add the statement README: Private deployments shows)."
+  }
+}

@@ -25,6 +25,12 @@ _ORIGIN = re.compile(r"https?://[^\s/,]+|\*")
 _CONTENT_TYPE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$")
 
 
+# An endpoint for the signed URLs: https and a host name (lowercase labels), nothing else.
+_UPLOAD_ENDPOINT = re.compile(
+    r"https://[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+)
+
+
 class ConfigError(RuntimeError):
     """The function was deployed with a missing or invalid setting."""
 
@@ -42,6 +48,14 @@ class Settings:
     multipart_threshold_bytes: int = 100 * 1024**2
     caller_isolation: str = "off"
     cors_allowed_origins: frozenset[str] = frozenset()  # "*" for any origin
+    upload_endpoint_url: str | None = None  # UPLOAD_ENDPOINT_URL
+
+    @property
+    def url_endpoint(self) -> str | None:
+        """The endpoint the signed URLs name: UPLOAD_ENDPOINT_URL when set (an S3 interface VPC
+        endpoint's bucket name, which consumers inside the network reach), else the S3 client's
+        own. The signer's own S3 calls always use the client's."""
+        return self.upload_endpoint_url or self.endpoint_url
 
     def allows(self, media_type: str) -> bool:
         """True when `media_type` (lowercase, no parameters) matches the allowlist."""
@@ -117,6 +131,14 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if bad:
         raise ConfigError(f"CORS_ALLOWED_ORIGINS has invalid entries: {bad}")
 
+    upload_endpoint = env.get("UPLOAD_ENDPOINT_URL", "").strip() or None
+    if upload_endpoint is not None and not _UPLOAD_ENDPOINT.fullmatch(upload_endpoint):
+        raise ConfigError(
+            "UPLOAD_ENDPOINT_URL must be https:// and a host name only, e.g. https://bucket."
+            "vpce-0123456789abcdef0-abcd1234.s3.eu-west-1.vpce.amazonaws.com, "
+            f"got {upload_endpoint!r}"
+        )
+
     return Settings(
         bucket=bucket,
         key_prefix=key_prefix,
@@ -131,4 +153,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         multipart_threshold_bytes=threshold,
         caller_isolation=isolation,
         cors_allowed_origins=origins,
+        upload_endpoint_url=upload_endpoint,
     )

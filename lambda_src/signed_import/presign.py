@@ -6,9 +6,9 @@ Building a boto3 client (loading and parsing the S3 service model, the endpoint 
 event hooks) is most of a cold start and most of a warm presign; a presigned URL needs none of
 it. The rules kept here are exactly the client's for this module's configuration (SigV4 query
 auth, regional virtual-hosted URLs, path style for dotted buckets and behind
-AWS_ENDPOINT_URL(_S3)); tests/unit/test_presign_equivalence.py proves byte-for-byte equality with
-`generate_presigned_url` over a matrix of regions, partitions, endpoints, buckets, keys and
-headers.
+AWS_ENDPOINT_URL(_S3) or UPLOAD_ENDPOINT_URL); tests/unit/test_presign_equivalence.py proves
+byte-for-byte equality with `generate_presigned_url` over a matrix of regions, partitions,
+endpoints, buckets, keys and headers.
 
 Of botocore only its partition data is read here (and its credential providers, in
 credentials.py, when the environment has no static keys): the Lambda runtime ships a botocore that
@@ -235,7 +235,7 @@ class PresignBatch:
         self._token_query = ""
         if frozen.token is not None:
             self._token_query = f"&X-Amz-Security-Token={_encoded(frozen.token)}"
-        self._scheme = _scheme(settings.endpoint_url)
+        self._scheme = _scheme(settings.url_endpoint)
 
     def presign(
         self,
@@ -248,7 +248,7 @@ class PresignBatch:
     ) -> Presigned:
         """A URL for `method` on `key` that S3 accepts only with exactly `headers`."""
         settings = self._settings
-        host, base = _host_and_base(settings.endpoint_url, settings.region, bucket)
+        host, base = _host_and_base(settings.url_endpoint, settings.region, bucket)
         path = base + _encoded(key, safe="/~")
         names = {name.lower(): " ".join(value.split()) for name, value in headers.items()}
         names["host"] = host
@@ -292,7 +292,7 @@ class PartUrls:
     def __init__(self, batch: PresignBatch, bucket: str, key: str, upload_id: str) -> None:
         settings = batch._settings
         self._batch = batch
-        self._host, base = _host_and_base(settings.endpoint_url, settings.region, bucket)
+        self._host, base = _host_and_base(settings.url_endpoint, settings.region, bucket)
         self._path = base + _encoded(key, safe="/~")
         self._upload = f"uploadId={_encoded(upload_id)}"
         # Per header set (without, with the CRC): the URL's head and tail around the part

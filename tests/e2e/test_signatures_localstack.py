@@ -262,8 +262,8 @@ class Response:
 
 
 def put(attempt: Attempt) -> Response:
-    """PUT with exactly the attempt's headers: http.client adds Host and nothing else, except
-    Transfer-Encoding: chunked when the body is a list of chunks."""
+    """PUT with exactly the attempt's headers: http.client adds Host (unless the attempt has
+    one) and nothing else, except Transfer-Encoding: chunked when the body is a list of chunks."""
     url = urlsplit(attempt.url)
     assert url.scheme == "http"
     assert url.hostname is not None
@@ -281,7 +281,12 @@ def put(attempt: Attempt) -> Response:
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=HTTP_TIMEOUT)
     sender: threading.Thread | None = None
     try:
-        connection.putrequest("PUT", f"{url.path}?{url.query}", skip_accept_encoding=True)
+        connection.putrequest(
+            "PUT",
+            f"{url.path}?{url.query}",
+            skip_host=any(name.lower() == "host" for name in headers),
+            skip_accept_encoding=True,
+        )
         for name, value in headers.items():
             connection.putheader(name, value)
         # S3 may refuse a request from its headers alone and stop reading the body: send it
@@ -373,6 +378,51 @@ def test_declared_upload_is_stored_exactly(
     assert stored["ContentLength"] == len(DATA)
     assert stored["Metadata"] == {**METADATA, "filename": FILENAME_METADATA}
     assert stored["ChecksumSHA256"] == sha256_b64(DATA)
+
+
+# An S3 interface VPC endpoint's bucket name (AWS PrivateLink for Amazon S3).
+VPC_ENDPOINT_HOST = "bucket.vpce-0123456789abcdef0-abcd1234.s3.eu-west-1.vpce.amazonaws.com"
+
+
+def test_urls_for_an_s3_vpc_endpoint_are_signed_for_its_host(
+    signer: Signer, localstack_s3_endpoint: str, localstack_s3: S3Client, localstack_bucket: str
+) -> None:
+    """UPLOAD_ENDPOINT_URL: the URL names the VPC endpoint, path-style, and S3 checks the
+    signature over that Host. LocalStack, reached directly, stands in for the endpoint; the
+    request carries the endpoint's Host, as a client inside the VPC sends it. LocalStack reads
+    any `<name>.s3.<region>….amazonaws.com` host as virtual-hosted, so it looks for a bucket
+    named `bucket.vpce-…` (where S3 takes the bucket from the path): one by that name lets the
+    request reach the signature check, which is what this shows, and holds the object under
+    `<bucket>/<key>`."""
+    endpoint_bucket = VPC_ENDPOINT_HOST.split(".s3.", maxsplit=1)[0]
+    with contextlib.suppress(localstack_s3.exceptions.BucketAlreadyOwnedByYou):
+        localstack_s3.create_bucket(
+            Bucket=endpoint_bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+    settings = replace(signer.settings, upload_endpoint_url=f"https://{VPC_ENDPOINT_HOST}")
+    presigner = signer.make_presigner(settings)
+    issued = issue(signer, full_request())  # an import the function created: its key
+    request = signer.parse_import_request(issued.event, settings)
+    upload = signer.sign_put(presigner, localstack_bucket, issued.key, request, EXPIRY_SECONDS)
+
+    prefix = f"https://{VPC_ENDPOINT_HOST}/{localstack_bucket}/{issued.key}?"
+    assert upload.url.startswith(prefix)
+    direct = upload.url.replace(f"https://{VPC_ENDPOINT_HOST}", localstack_s3_endpoint)
+
+    # Sent with LocalStack's own Host (as if to another endpoint): the signature does not match.
+    refused = put(Attempt(direct, upload.headers, DATA))
+    assert (refused.status, refused.error[0]) == (403, "SignatureDoesNotMatch"), refused.body
+    assert_absent(localstack_s3, localstack_bucket, issued.key)
+    # With the endpoint's Host but a body other than the one signed: refused too.
+    other = put(Attempt(direct, {**upload.headers, "Host": VPC_ENDPOINT_HOST}, DATA[::-1]))
+    assert other.status in {400, 403}, other.body
+    stored_key = f"{localstack_bucket}/{issued.key}"
+    assert_absent(localstack_s3, endpoint_bucket, stored_key)
+
+    accepted = put(Attempt(direct, {**upload.headers, "Host": VPC_ENDPOINT_HOST}, DATA))
+    assert accepted.status == 200, accepted.body
+    stored = localstack_s3.get_object(Bucket=endpoint_bucket, Key=stored_key)
+    assert stored["Body"].read() == DATA
 
 
 def test_an_empty_file_is_stored_and_only_an_empty_body_is_accepted(

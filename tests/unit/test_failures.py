@@ -83,6 +83,21 @@ CONFIG_ERRORS = [
         id="max-over-s3-object-limit",
     ),
     pytest.param({"CALLER_ISOLATION": "user"}, "CALLER_ISOLATION", id="isolation-unknown"),
+    *(
+        pytest.param(
+            {"UPLOAD_ENDPOINT_URL": url}, "UPLOAD_ENDPOINT_URL", id=f"upload-endpoint-{name}"
+        )
+        for name, url in [
+            (
+                "http",
+                "http://bucket.vpce-0123456789abcdef0-abcd1234.s3.eu-west-1.vpce.amazonaws.com",
+            ),
+            ("with-path", "https://bucket.vpce-1a2b3c4d-5e6f.s3.eu-west-1.vpce.amazonaws.com/x"),
+            ("with-query", "https://bucket.vpce-1a2b3c4d-5e6f.s3.eu-west-1.vpce.amazonaws.com?a"),
+            ("upper-case", "https://Bucket.vpce-1a2b3c4d-5e6f.s3.eu-west-1.vpce.amazonaws.com"),
+            ("no-host", "https://"),
+        ]
+    ),
 ]
 
 

@@ -104,6 +104,32 @@ def test_s3_specific_endpoint_wins_over_the_generic_one(load_signer: LoadSigner)
     assert signer.invoke(request_body()).url.startswith(f"{ENDPOINT}/{BUCKET}/")
 
 
+# An S3 interface VPC endpoint's bucket name (AWS PrivateLink for Amazon S3): the URLs address
+# the bucket path-style under it (a TLS wildcard covers one label only).
+VPC_ENDPOINT = "https://bucket.vpce-0123456789abcdef0-abcd1234.s3.eu-west-1.vpce.amazonaws.com"
+
+
+@pytest.mark.parametrize("s3_endpoint", [None, ENDPOINT], ids=["aws", "emulator"])
+def test_an_upload_endpoint_is_what_the_urls_name_and_sign(
+    load_signer: LoadSigner, secret_key: str, s3_endpoint: str | None
+) -> None:
+    signer = load_signer(
+        AWS_REGION="eu-west-1", UPLOAD_ENDPOINT_URL=VPC_ENDPOINT, AWS_ENDPOINT_URL_S3=s3_endpoint
+    )
+
+    response = signer.invoke(FULL_BODY)
+
+    assert response.url.startswith(f"{VPC_ENDPOINT}/{BUCKET}/{response.body['key']}?")
+    assert sigv4_accepts(response.url, response.upload_headers, secret_key)
+    # The Host is signed: the same URL sent to S3's public endpoint is refused.
+    public = response.url.replace(VPC_ENDPOINT, f"https://{BUCKET}.s3.eu-west-1.amazonaws.com")
+    assert not sigv4_accepts(public, response.upload_headers, secret_key)
+    # The signer's own S3 client keeps its endpoint (S3's own, or the emulator's).
+    assert signer.module.S3.meta.endpoint_url == (
+        s3_endpoint or "https://s3.eu-west-1.amazonaws.com"
+    )
+
+
 @pytest.mark.parametrize("endpoint", [None, ENDPOINT], ids=["aws", "emulator"])
 def test_s3_accepts_exactly_the_returned_headers(
     load_signer: LoadSigner, secret_key: str, endpoint: str | None
