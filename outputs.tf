@@ -9,7 +9,7 @@ output "import_url" {
 }
 
 output "vpc_endpoint_import_urls" {
-  description = "For a PRIVATE API: the URL of POST /import through each VPC endpoint in vpc_endpoint_ids (API Gateway's per-endpoint DNS name, which resolves inside the endpoint's VPC without private DNS), by endpoint id. Empty for a REGIONAL API."
+  description = "For a PRIVATE API: the URL of POST /import through each VPC endpoint in vpc_endpoint_ids, by endpoint id: API Gateway's per-endpoint DNS name, a public record of the endpoint's private addresses, so it needs no private DNS but answers only from where the endpoint is reachable. Empty for a REGIONAL API."
   value = {
     for id in(local.private ? var.vpc_endpoint_ids : []) :
     id => "https://${aws_api_gateway_rest_api.this.id}-${id}.execute-api.${local.region}.${local.dns_suffix}/${aws_api_gateway_stage.this.stage_name}${local.import_path}"

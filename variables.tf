@@ -554,6 +554,7 @@ variable "endpoint_type" {
   description = "The API's endpoint type: REGIONAL (reachable from anywhere; authorization and api_resource_policy decide who may call) or PRIVATE (reachable only through the execute-api interface VPC endpoints in vpc_endpoint_ids: the module writes a resource policy refusing every other source). See README: Private deployments."
   type        = string
   default     = "REGIONAL"
+  nullable    = false
 
   validation {
     condition     = contains(["REGIONAL", "PRIVATE"], var.endpoint_type)
@@ -565,6 +566,7 @@ variable "vpc_endpoint_ids" {
   description = "Interface VPC endpoints for execute-api (com.amazonaws.<region>.execute-api) through which a PRIVATE API may be invoked: its resource policy refuses requests from any other source, and API Gateway creates a DNS name per endpoint (the vpc_endpoint_import_urls output). Required with endpoint_type = \"PRIVATE\", refused otherwise."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition     = alltrue([for id in var.vpc_endpoint_ids : can(regex("^vpce-([0-9a-f]{8}|[0-9a-f]{17})$", id))])
@@ -597,6 +599,7 @@ variable "upload_vpc_endpoint_ids" {
   description = "Only when create_bucket is true. S3 VPC endpoints (interface or gateway) through which uploads must arrive: a bucket policy statement denies every PutObject under key_prefix authenticated in the query string (a signed URL: single PUTs and parts) that does not come through one of them (aws:SourceVpce). The signer's own S3 calls, authenticated in headers, are not affected. Empty: uploads from anywhere the URL reaches."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition     = alltrue([for id in var.upload_vpc_endpoint_ids : can(regex("^vpce-([0-9a-f]{8}|[0-9a-f]{17})$", id))])
@@ -610,6 +613,14 @@ variable "upload_vpc_endpoint_ids" {
 
   validation {
     condition     = length(var.upload_vpc_endpoint_ids) == 0 || var.create_bucket
-    error_message = "upload_vpc_endpoint_ids needs create_bucket = true: the bucket policy of an existing bucket is its owner's (add the statement README: Private deployments shows)."
+    error_message = "upload_vpc_endpoint_ids needs create_bucket = true: the bucket policy of an existing bucket is its owner's (README: Private deployments describes the statement to add)."
+  }
+
+  validation {
+    condition = var.upload_endpoint_url == null ? true : (
+      length(var.upload_vpc_endpoint_ids) == 0 ||
+      anytrue([for id in var.upload_vpc_endpoint_ids : strcontains(var.upload_endpoint_url, ".${id}-")])
+    )
+    error_message = "upload_endpoint_url must be the DNS name of one of upload_vpc_endpoint_ids (https://bucket.<endpoint id>-<suffix>.s3...): the bucket would refuse every upload through any other."
   }
 }

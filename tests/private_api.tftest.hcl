@@ -60,7 +60,7 @@ run "private_api_allows_only_its_vpc_endpoints" {
   assert {
     condition = output.vpc_endpoint_import_urls == {
       for id in var.vpc_endpoint_ids :
-      id => "https://${aws_api_gateway_rest_api.this.id}-${id}.execute-api.eu-west-1.amazonaws.com/v1/import"
+      id => "https://a1b2c3d4e5-${id}.execute-api.eu-west-1.amazonaws.com/v1/import"
     }
     error_message = "Each VPC endpoint gets its import URL on API Gateway's per-endpoint DNS name."
   }
@@ -102,8 +102,8 @@ run "regional_by_default" {
   command = plan
 
   variables {
-    endpoint_type    = "REGIONAL"
-    vpc_endpoint_ids = []
+    endpoint_type    = null # the module's defaults
+    vpc_endpoint_ids = null
   }
 
   assert {
@@ -260,6 +260,39 @@ run "upload_vpc_endpoints_on_an_existing_bucket" {
   }
 
   expect_failures = [var.upload_vpc_endpoint_ids]
+}
+
+run "upload_endpoint_of_another_vpc_endpoint" {
+  command = plan
+
+  variables {
+    upload_endpoint_url     = "https://bucket.vpce-0123456789abcdef0-abcd1234.s3.eu-west-1.vpce.amazonaws.com"
+    upload_vpc_endpoint_ids = ["vpce-fedcba98765432100"]
+  }
+
+  expect_failures = [var.upload_vpc_endpoint_ids]
+}
+
+run "a_callers_policy_with_a_list_of_statements" {
+  command = plan
+
+  variables {
+    api_resource_policy = jsonencode({
+      Version = "2012-10-17"
+      Statement = [
+        { Effect = "Allow", Principal = "*", Action = "execute-api:Invoke", Resource = "execute-api:/*" },
+        {
+          Effect    = "Deny", Principal = "*", Action = "execute-api:Invoke", Resource = "execute-api:/*"
+          Condition = { NotIpAddress = { "aws:VpcSourceIp" = ["10.20.0.0/24"] } }
+        },
+      ]
+    })
+  }
+
+  assert {
+    condition     = jsonencode(slice(jsondecode(output.openapi_document)["x-amazon-apigateway-policy"].Statement, 1, 3)) == jsonencode(jsondecode(var.api_resource_policy).Statement)
+    error_message = "Every statement of the caller's list follows the module's deny, in order."
+  }
 }
 
 run "upload_vpc_endpoint_id_malformed" {

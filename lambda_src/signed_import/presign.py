@@ -6,9 +6,9 @@ Building a boto3 client (loading and parsing the S3 service model, the endpoint 
 event hooks) is most of a cold start and most of a warm presign; a presigned URL needs none of
 it. The rules kept here are exactly the client's for this module's configuration (SigV4 query
 auth, regional virtual-hosted URLs, path style for dotted buckets and behind
-AWS_ENDPOINT_URL(_S3) or UPLOAD_ENDPOINT_URL); tests/unit/test_presign_equivalence.py proves
-byte-for-byte equality with `generate_presigned_url` over a matrix of regions, partitions,
-endpoints, buckets, keys and headers.
+AWS_ENDPOINT_URL(_S3)); tests/unit/test_presign_equivalence.py proves byte-for-byte equality with
+`generate_presigned_url` over a matrix of regions, partitions, endpoints, buckets, keys and
+headers. UPLOAD_ENDPOINT_URL is addressed as an endpoint override (path style).
 
 Of botocore only its partition data is read here (and its credential providers, in
 credentials.py, when the environment has no static keys): the Lambda runtime ships a botocore that

@@ -155,6 +155,7 @@ def template_variables(
         "error_statuses": module_local("error_statuses"),
         "cors_origins": list(cors_origins),
         "resource_policy": None,
+        "vpc_endpoint_ids": [],
     }
 
 
