@@ -4,8 +4,17 @@ output "invoke_url" {
 }
 
 output "import_url" {
-  description = "Full URL of POST /import."
-  value       = "${aws_api_gateway_stage.this.invoke_url}${local.import_path}"
+  description = "Full URL of POST /import: on domain_name when it is set, on the stage's execute-api URL otherwise."
+  value = (
+    local.custom_domain
+    ? "https://${var.domain_name}${var.base_path == "" ? "" : "/${var.base_path}"}${local.import_path}"
+    : "${aws_api_gateway_stage.this.invoke_url}${local.import_path}"
+  )
+}
+
+output "regional_domain_name" {
+  description = "With domain_name: API Gateway's regional domain name for it, what a DNS record of domain_name must point at (the module creates the alias only with route53_zone_id). Null otherwise."
+  value       = local.custom_domain ? aws_api_gateway_domain_name.this[0].regional_domain_name : null
 }
 
 output "vpc_endpoint_import_urls" {

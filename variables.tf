@@ -624,3 +624,63 @@ variable "upload_vpc_endpoint_ids" {
     error_message = "upload_endpoint_url must be the DNS name of one of upload_vpc_endpoint_ids (https://bucket.<endpoint id>-<suffix>.s3...): the bucket would refuse every upload through any other."
   }
 }
+
+variable "domain_name" {
+  description = "A custom domain for the API (e.g. uploads.example.com): a regional API Gateway domain name with TLS 1.2, mapped to the stage under base_path; import_url then uses it. Needs certificate_arn. Not with endpoint_type = \"PRIVATE\" (private custom domains are not supported by the module yet). Null: the execute-api URL only. See README: Custom domain."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", var.domain_name))
+    error_message = "domain_name must be a lowercase DNS name such as uploads.example.com."
+  }
+
+  validation {
+    condition     = var.domain_name == null || var.endpoint_type == "REGIONAL"
+    error_message = "domain_name works with endpoint_type = \"REGIONAL\" only: private custom domains are not supported by the module yet."
+  }
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for domain_name, in the API's region (a regional custom domain takes a regional certificate). Required with domain_name, refused without it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)."
+  }
+
+  validation {
+    condition     = (var.certificate_arn == null) == (var.domain_name == null)
+    error_message = "domain_name and certificate_arn go together: set both or neither."
+  }
+}
+
+variable "route53_zone_id" {
+  description = "Route 53 hosted zone in which to create domain_name's alias record (A, to API Gateway's regional domain name). Null: create none (point the name at the regional_domain_name output yourself)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.route53_zone_id == null || can(regex("^Z[A-Z0-9]{1,31}$", var.route53_zone_id))
+    error_message = "route53_zone_id must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ."
+  }
+
+  validation {
+    condition     = var.route53_zone_id == null || var.domain_name != null
+    error_message = "route53_zone_id needs domain_name."
+  }
+}
+
+variable "base_path" {
+  description = "Path under domain_name at which the API's stage is mapped: \"\" for the root (https://<domain_name>/import), or one segment such as \"uploads\" (https://<domain_name>/uploads/import)."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.base_path == "" || can(regex("^[a-zA-Z0-9._-]{1,128}$", var.base_path))
+    error_message = "base_path must be empty or one path segment of letters, digits, '.', '_' or '-'."
+  }
+}
