@@ -69,10 +69,16 @@ fmt: $(VENV)/.installed ## Format Terraform and Python sources
 .PHONY: init
 init: .terraform/.initialized ## terraform init (offline from the mirror when present)
 
+# make test validates only the examples nothing else in it plans or applies (a plan validates
+# first): checkov-plan plans examples/complete and examples/private, the stack suites apply
+# examples/local.
+VALIDATE_EXAMPLES ?= $(EXAMPLES)
+EXAMPLES_PLANNED_OR_APPLIED_BY_TEST := examples/complete/ examples/private/ examples/local/
+
 .PHONY: validate
 validate: init ## terraform validate the module and every example
 	$(TERRAFORM) validate
-	@for dir in $(EXAMPLES); do \
+	@for dir in $(VALIDATE_EXAMPLES); do \
 	  echo "validate $$dir"; \
 	  $(TERRAFORM) -chdir=$$dir init $(TF_INIT_FLAGS) >/dev/null; \
 	  $(TERRAFORM) -chdir=$$dir validate; \
@@ -99,7 +105,8 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: test-python
 test-python: $(VENV)/.installed ## pytest: signer, docs, local gateway and client unit tests (PYTEST_WORKERS)
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile tests/unit tests/docs tests/repo tests/localdev client/tests
+	$(VENV)/bin/pytest -p no:schemathesis -p no:anyio -n $(PYTEST_WORKERS) --dist loadfile \
+	  tests/unit tests/docs tests/repo tests/localdev client/tests
 
 # The signer runs on whatever botocore the Lambda runtime ships: its unit suite also runs on the
 # oldest botocore it accepts (the project venv has the newest pinned one).
@@ -144,27 +151,36 @@ browser-deps: $(CHROMIUM) $(BROWSER_EXAMPLE)/node_modules/.package-lock.json ## 
 # another configuration apply their own. The load test runs afterwards, without another test
 # module beside it: it measures deadlines and 50 concurrent consumers.
 E2E_ALONE := tests/e2e/test_load_and_faults.py
-E2E_TREES ?= tests/e2e tests/adversarial
-E2E_MODULES = $(filter-out $(E2E_ALONE),$(wildcard $(addsuffix /test_*.py,$(E2E_TREES))))
+E2E_MODULES = $(filter-out $(E2E_ALONE),$(wildcard tests/e2e/test_*.py))
 E2E_WORKERS ?= $(words $(E2E_MODULES))
+ADVERSARIAL_MODULES = $(wildcard tests/adversarial/test_*.py)
 SHARED_STACKS := $(PY) -m localdev.shared_stacks --
-E2E_SIDE_BY_SIDE = CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -n $(E2E_WORKERS) --dist loadfile
+# Every pytest process (each xdist worker too) loads the venv's pytest plugins and collects every
+# module it is given: the end-to-end modules run apart from the adversarial ones (the only users
+# of schemathesis and hypothesis), without those plugins, ~4 CPU-s less a worker.
+WITHOUT_FUZZING_PLUGINS := -p no:schemathesis -p no:hypothesispytest -p no:anyio
 
 .PHONY: test-e2e
 test-e2e: $(VENV)/.installed $(PACKAGE) browser-deps ## End-to-end: Terraform on moto, signatures on LocalStack, the browser example in Chromium (E2E_WORKERS)
-	$(SHARED_STACKS) $(MAKE) --no-print-directory e2e-side-by-side e2e-alone E2E_TREES=tests/e2e
-
-# make test's form of test-e2e and test-adversarial: their modules in one parallel run.
-.PHONY: test-stacks
-test-stacks: $(VENV)/.installed $(PACKAGE) browser-deps ## test-e2e and test-adversarial in one parallel run (E2E_WORKERS)
 	$(SHARED_STACKS) $(MAKE) --no-print-directory e2e-side-by-side e2e-alone
 
-.PHONY: e2e-side-by-side e2e-alone
+# make test's form of test-e2e and test-adversarial: their modules side by side, then the load test.
+.PHONY: test-stacks
+test-stacks: $(VENV)/.installed $(PACKAGE) browser-deps ## test-e2e and test-adversarial side by side, then the load test (E2E_WORKERS)
+	$(SHARED_STACKS) $(MAKE) --no-print-directory stacks-side-by-side e2e-alone
+
+.PHONY: e2e-side-by-side adversarial-side-by-side stacks-side-by-side e2e-alone
 e2e-side-by-side:
-	$(E2E_SIDE_BY_SIDE) $(E2E_TREES) --ignore $(E2E_ALONE)
+	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest $(WITHOUT_FUZZING_PLUGINS) -n $(E2E_WORKERS) --dist loadfile $(E2E_MODULES)
+
+adversarial-side-by-side:
+	$(VENV)/bin/pytest -n $(words $(ADVERSARIAL_MODULES)) --dist loadfile $(ADVERSARIAL_MODULES)
+
+stacks-side-by-side:
+	$(MAKE) --no-print-directory -j2 --output-sync=target e2e-side-by-side adversarial-side-by-side
 
 e2e-alone:
-	$(VENV)/bin/pytest $(E2E_ALONE)
+	$(VENV)/bin/pytest $(WITHOUT_FUZZING_PLUGINS) $(E2E_ALONE)
 
 # The end-to-end tests build it on first use too; make test builds it before its clock starts.
 .PHONY: localstack-venv
@@ -206,7 +222,8 @@ test: $(TEST_PREREQUISITES) ## Run every check and test
 test-checks: test-terraform lint checkov-plan check-package test-botocore-oldest test-python
 
 test-checks-yielding:
-	nice -n 19 $(MAKE) --no-print-directory -j3 --output-sync=target test-checks
+	nice -n 19 $(MAKE) --no-print-directory -j3 --output-sync=target test-checks \
+	  VALIDATE_EXAMPLES="$(filter-out $(EXAMPLES_PLANNED_OR_APPLIED_BY_TEST),$(EXAMPLES))"
 
 # The long forms of the adversarial suite: property examples times FUZZ_SCALE, contract fuzzing
 # with FUZZ_EXAMPLES cases per operation, both with fresh randomness on every run.

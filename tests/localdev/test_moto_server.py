@@ -26,7 +26,7 @@ def permission(sid: str, source_arn: str) -> str:
 
 
 def test_a_retried_add_permission_keeps_one_statement_per_id() -> None:
-    policy = Policy(SimpleNamespace(function_arn=FUNCTION_ARN))  # type: ignore[arg-type]
+    policy = Policy(SimpleNamespace(function_arn=FUNCTION_ARN))
     get = permission(
         "AllowApiGateway-getImport", "arn:aws:execute-api:us-east-1:1:a/v1/GET/import/*"
     )

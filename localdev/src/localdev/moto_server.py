@@ -40,7 +40,7 @@ def _put_integration_with_optional_uri(self: APIGatewayBackend, *args: Any, **kw
     return _put_integration(self, *args, **kwargs)
 
 
-APIGatewayBackend.put_integration = _put_integration_with_optional_uri  # type: ignore[method-assign]
+APIGatewayBackend.put_integration = _put_integration_with_optional_uri
 
 _put_rest_api = APIGatewayBackend.put_rest_api
 _rest_api_to_dict = RestAPI.to_dict
@@ -94,8 +94,8 @@ def _rest_api_with_an_escaped_policy(self: RestAPI) -> dict[str, Any]:
     return answer
 
 
-APIGatewayBackend.put_rest_api = _put_rest_api_with_its_policy  # type: ignore[method-assign]
-RestAPI.to_dict = _rest_api_with_an_escaped_policy  # type: ignore[method-assign]
+APIGatewayBackend.put_rest_api = _put_rest_api_with_its_policy
+RestAPI.to_dict = _rest_api_with_an_escaped_policy
 
 _add_statement = Policy.add_statement
 _policy_lock = threading.Lock()
@@ -107,10 +107,11 @@ def _add_statement_once(self: Policy, raw: str, qualifier: str | None = None) ->
         for statement in self.statements:
             if sid is not None and statement.get("Sid") == sid:
                 return statement, self.revision
-        return _add_statement(self, raw, qualifier)
+        added: tuple[Any, str] = _add_statement(self, raw, qualifier)
+        return added
 
 
-Policy.add_statement = _add_statement_once  # type: ignore[method-assign]
+Policy.add_statement = _add_statement_once
 
 if __name__ == "__main__":
     server.main()
