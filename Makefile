@@ -195,9 +195,13 @@ PLAN_JSON := build/plan/complete.json
 PRIVATE_PLAN_JSON := build/plan/private.json
 
 .PHONY: checkov-plan
-checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PACKAGE) ## checkov on the plan JSON of examples/complete and examples/private (planned against moto_server)
-	$(PY) tools/plan_json.py examples/complete $(PLAN_JSON) --apply-first aws_kms_key.imports
-	$(PY) tools/plan_json.py examples/private $(PRIVATE_PLAN_JSON) --apply-first aws_kms_key.logs
+# The examples are planned with their optional custom domains, so that checkov sees those resources too.
+checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PACKAGE) ## checkov on the plan JSON of examples/complete and examples/private, custom domains set (planned against moto_server)
+	$(PY) tools/plan_json.py examples/complete $(PLAN_JSON) --apply-first aws_kms_key.imports \
+	  --var domain_name=uploads.example.com --var route53_zone_id=Z0123456789ABCDEFGHIJ
+	$(PY) tools/plan_json.py examples/private $(PRIVATE_PLAN_JSON) --apply-first aws_kms_key.logs \
+	  --var domain_name=uploads.internal.example.com \
+	  --var certificate_arn=arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework terraform_plan \
 	  -f $(PLAN_JSON) -f $(PRIVATE_PLAN_JSON) --repo-root-for-plan-enrichment .
 

@@ -152,6 +152,10 @@ resource "aws_api_gateway_rest_api" "this" {
     # Also in the body (x-amazon-apigateway-endpoint-configuration), so that a body update, a
     # PutRestApi in overwrite mode, keeps the associations.
     vpc_endpoint_ids = local.private ? var.vpc_endpoint_ids : null
+    # A private API can only be dualstack, and one made REGIONAL again must be dualstack while
+    # it migrates (AWS: "IP address types for REST APIs"); a REGIONAL API keeps what it has
+    # (IPv4 when created).
+    ip_address_type = local.private ? "dualstack" : null
   }
 
   tags = local.tags

@@ -13,8 +13,13 @@ output "import_url" {
 }
 
 output "regional_domain_name" {
-  description = "With domain_name: API Gateway's regional domain name for it, what a DNS record of domain_name must point at (the module creates the alias only with route53_zone_id). Null otherwise."
-  value       = local.custom_domain ? aws_api_gateway_domain_name.this[0].regional_domain_name : null
+  description = "With domain_name on a REGIONAL API: API Gateway's regional domain name for it, what a DNS record of domain_name must point at (the module creates the alias only with route53_zone_id). Null otherwise."
+  value       = local.regional_domain ? aws_api_gateway_domain_name.this[0].regional_domain_name : null
+}
+
+output "domain_name_arn" {
+  description = "With domain_name: the ARN of its API Gateway domain name. A private one's ends in +<domain name id>: what another account's domain name access association, or an AWS RAM share, names. Null otherwise."
+  value       = local.domain_arn
 }
 
 output "vpc_endpoint_import_urls" {

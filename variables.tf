@@ -626,7 +626,7 @@ variable "upload_vpc_endpoint_ids" {
 }
 
 variable "domain_name" {
-  description = "A custom domain for the API (e.g. uploads.example.com): a regional API Gateway domain name with TLS 1.2, mapped to the stage under base_path; import_url then uses it. Needs certificate_arn. Not with endpoint_type = \"PRIVATE\" (private custom domains are not supported by the module yet). Null: the execute-api URL only. See README: Custom domain."
+  description = "A custom domain for the API (e.g. uploads.example.com), mapped to the stage under base_path; import_url then uses it. A regional API Gateway domain name with TLS 1.2 for a REGIONAL API; for a PRIVATE one, a private custom domain name that only vpc_endpoint_ids may invoke, each associated with it. Needs certificate_arn. Null: the execute-api URL only. See README: Custom domain."
   type        = string
   default     = null
 
@@ -634,15 +634,10 @@ variable "domain_name" {
     condition     = var.domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", var.domain_name))
     error_message = "domain_name must be a lowercase DNS name such as uploads.example.com."
   }
-
-  validation {
-    condition     = var.domain_name == null || var.endpoint_type == "REGIONAL"
-    error_message = "domain_name works with endpoint_type = \"REGIONAL\" only: private custom domains are not supported by the module yet."
-  }
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate for domain_name, in the API's region (a regional custom domain takes a regional certificate). Required with domain_name, refused without it."
+  description = "ACM certificate for domain_name, in the API's region (a regional or private custom domain takes a certificate of its region, not one from us-east-1). Required with domain_name, refused without it."
   type        = string
   default     = null
 
@@ -658,7 +653,7 @@ variable "certificate_arn" {
 }
 
 variable "route53_zone_id" {
-  description = "Route 53 hosted zone in which to create domain_name's alias record (A, to API Gateway's regional domain name). Null: create none (point the name at the regional_domain_name output yourself)."
+  description = "Route 53 hosted zone in which to create domain_name's alias record (A): to API Gateway's regional domain name for a REGIONAL API; for a PRIVATE one, to the DNS name of the first of vpc_endpoint_ids, in a private hosted zone associated with that endpoint's VPC. Null: create none (point the name yourself: the regional_domain_name output, or an execute-api VPC endpoint's DNS name). Whether it is set must be known at plan time: pass an existing zone's id (a data source, another stack), not one created in the same apply."
   type        = string
   default     = null
 

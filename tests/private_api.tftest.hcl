@@ -26,6 +26,11 @@ run "private_api_allows_only_its_vpc_endpoints" {
   }
 
   assert {
+    condition     = one(aws_api_gateway_rest_api.this.endpoint_configuration).ip_address_type == "dualstack"
+    error_message = "A private API can only be dualstack."
+  }
+
+  assert {
     condition = jsonencode(jsondecode(output.openapi_document)["x-amazon-apigateway-policy"]) == jsonencode({
       Version = "2012-10-17"
       Statement = [

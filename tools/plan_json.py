@@ -2,12 +2,13 @@
 terraform_plan framework, planned against a local moto_server with fake credentials: no AWS
 account, nothing leaves the machine.
 
-Usage: plan_json.py EXAMPLE_DIR OUT_JSON [--apply-first ADDRESS ...]
+Usage: plan_json.py EXAMPLE_DIR OUT_JSON [--apply-first ADDRESS ...] [--var NAME=VALUE ...]
 
 --apply-first applies those resources before planning the rest, so that the plan carries their
 attributes as known values, as a plan of an environment where they already exist would (e.g.
 the KMS key whose ARN the module's log groups are encrypted with: unknown in a first plan,
-checkov would read it as absent).
+checkov would read it as absent). --var sets an example's input variable, for the plan and
+those applies (e.g. the optional custom domain of examples/complete).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def main() -> int:
     parser.add_argument("example", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--apply-first", action="append", default=[], metavar="ADDRESS")
+    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="plan-json-") as scratch, MotoServer() as moto:
@@ -56,7 +58,7 @@ def main() -> int:
             "TF_DATA_DIR": str(Path(scratch) / ".terraform"),
             "TF_IN_AUTOMATION": "1",
         }
-        common = ["-input=false", "-no-color", "-lock=false"]
+        common = ["-input=false", "-no-color", "-lock=false", *(f"-var={v}" for v in args.var)]
         state = f"-state={Path(scratch) / 'terraform.tfstate'}"
         plugins = DEFAULT_PLUGIN_DIR / "registry.terraform.io"
         mirror = [f"-plugin-dir={DEFAULT_PLUGIN_DIR}"] if plugins.is_dir() else []

@@ -1,6 +1,7 @@
 # A realistic production setup: Cognito-authorized API, SSE-KMS bucket, browser uploads from
 # one origin, imports expiring after 30 days, every completed import announced on an SQS queue
-# through EventBridge, and the regional API Gateway logging role.
+# through EventBridge, the regional API Gateway logging role, and optionally the API on a custom
+# domain with its DNS-validated certificate.
 
 terraform {
   required_version = ">= 1.9"
@@ -39,6 +40,23 @@ variable "allowed_source_cidrs" {
   validation {
     condition     = length(var.allowed_source_cidrs) > 0 && alltrue([for cidr in var.allowed_source_cidrs : can(cidrhost(cidr, 0))])
     error_message = "allowed_source_cidrs must list at least one CIDR block, e.g. 203.0.113.0/24."
+  }
+}
+
+variable "domain_name" {
+  description = "Custom domain for the API (e.g. uploads.example.com), in route53_zone_id's public hosted zone: the example requests its certificate, validates it by DNS and creates the alias record. Null: the execute-api URL only."
+  type        = string
+  default     = null
+}
+
+variable "route53_zone_id" {
+  description = "Public Route 53 hosted zone of domain_name (its certificate's validation records and its alias record). Required with domain_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.route53_zone_id == null) == (var.domain_name == null)
+    error_message = "domain_name and route53_zone_id go together."
   }
 }
 
@@ -111,6 +129,38 @@ resource "aws_kms_key" "imports" {
   policy              = data.aws_iam_policy_document.imports_key.json
 }
 
+# The custom domain's certificate, in the API's region, validated through DNS records in the zone.
+resource "aws_acm_certificate" "api" {
+  count = var.domain_name == null ? 0 : 1
+
+  domain_name       = var.domain_name
+  validation_method = "DNS"
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_route53_record" "api_certificate_validation" {
+  for_each = {
+    for option in flatten(aws_acm_certificate.api[*].domain_validation_options) : option.domain_name => option
+  }
+
+  zone_id         = var.route53_zone_id
+  name            = each.value.resource_record_name
+  type            = each.value.resource_record_type
+  records         = [each.value.resource_record_value]
+  ttl             = 300
+  allow_overwrite = true
+}
+
+resource "aws_acm_certificate_validation" "api" {
+  count = var.domain_name == null ? 0 : 1
+
+  certificate_arn         = aws_acm_certificate.api[0].arn
+  validation_record_fqdns = [for record in aws_route53_record.api_certificate_validation : record.fqdn]
+}
+
 resource "aws_cognito_user_pool" "users" {
   #checkov:skip=CKV_AWS_362:Example pool; production pools carry the organisation's own policies.
   name = "imports-users"
@@ -138,6 +188,11 @@ module "imports" {
   throttling_rate_limit      = 20
   throttling_burst_limit     = 40
   manage_api_gateway_account = true
+
+  # Null unless var.domain_name is set: then import_url is on the domain.
+  domain_name     = var.domain_name
+  certificate_arn = one(aws_acm_certificate_validation.api[*].certificate_arn)
+  route53_zone_id = var.route53_zone_id
 
   tags = {
     team        = "data-platform"

@@ -2,7 +2,8 @@
 # execute-api interface endpoint, and the uploads go through the VPC's S3 interface endpoint.
 # The module makes the API PRIVATE, associates it with the endpoint and writes the resource
 # policy that refuses every other source; the signer names the S3 endpoint in its URLs, and the
-# bucket refuses signed uploads that do not come through it.
+# bucket refuses signed uploads that do not come through it. Optionally, the API on a private
+# custom domain that resolves only inside the VPC.
 
 terraform {
   required_version = ">= 1.9"
@@ -44,6 +45,23 @@ variable "availability_zones" {
   validation {
     condition     = length(var.availability_zones) >= 2 && length(distinct(var.availability_zones)) == length(var.availability_zones)
     error_message = "availability_zones must name at least two different zones."
+  }
+}
+
+variable "domain_name" {
+  description = "Private custom domain for the API (e.g. uploads.internal.example.com), resolved only inside the VPC, by a private hosted zone the example creates. Needs certificate_arn. Null: the endpoint URLs only."
+  type        = string
+  default     = null
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate of domain_name in var.region (issued for a domain you own, or imported). Required with domain_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.certificate_arn == null) == (var.domain_name == null)
+    error_message = "domain_name and certificate_arn go together."
   }
 }
 
@@ -153,4 +171,37 @@ module "imports" {
   upload_vpc_endpoint_ids = [aws_vpc_endpoint.s3.id]
 
   logs_kms_key_arn = aws_kms_key.logs.arn
+
+  # Null unless var.domain_name is set: then import_url is on the private domain. The zone is
+  # created below, in this apply: its record too (the module's route53_zone_id takes a zone that
+  # exists at plan time).
+  domain_name     = var.domain_name
+  certificate_arn = var.certificate_arn
+}
+
+# The private domain's name resolves inside the VPC only: a private hosted zone of that name,
+# associated with the VPC, with an alias to the execute-api endpoint.
+resource "aws_route53_zone" "internal" {
+  count = var.domain_name == null ? 0 : 1
+
+  name    = var.domain_name
+  comment = "The import API's private custom domain, inside the example's VPC"
+
+  vpc {
+    vpc_id = aws_vpc.this.id
+  }
+}
+
+resource "aws_route53_record" "internal" {
+  count = var.domain_name == null ? 0 : 1
+
+  zone_id = aws_route53_zone.internal[0].zone_id
+  name    = var.domain_name
+  type    = "A"
+
+  alias {
+    name                   = aws_vpc_endpoint.execute_api.dns_entry[0].dns_name
+    zone_id                = aws_vpc_endpoint.execute_api.dns_entry[0].hosted_zone_id
+    evaluate_target_health = false
+  }
 }

@@ -43,3 +43,10 @@ mock_resource "aws_api_gateway_rest_api" {
 mock_resource "aws_api_gateway_stage" {
   defaults = { invoke_url = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/v1", arn = "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3d4e5/stages/v1" }
 }
+mock_resource "aws_api_gateway_domain_name" {
+  # A private domain name's ARN, with its id after the "+" (a regional one's has no account).
+  defaults = {
+    arn            = "arn:aws:apigateway:eu-west-1:123456789012:/domainnames/uploads.example.com+a1b2c3d4e5"
+    domain_name_id = "a1b2c3d4e5"
+  }
+}
