@@ -26,6 +26,10 @@ resource "aws_iam_role" "signer" {
   assume_role_policy   = data.aws_iam_policy_document.signer_trust.json
   path                 = var.role_path
   permissions_boundary = var.role_permissions_boundary
+  # The role is the module's alone: a destroy also removes policies it does not know of, such
+  # as one an interrupted apply created but could not record (IAM refuses to delete a role
+  # that still has policies).
+  force_detach_policies = true
 
   tags = local.tags
 }

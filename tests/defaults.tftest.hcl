@@ -15,6 +15,11 @@ run "defaults_plan" {
   }
 
   assert {
+    condition     = aws_iam_role.signer.force_detach_policies
+    error_message = "The signer's role must be destroyable with policies the state does not know of (an interrupted apply's)."
+  }
+
+  assert {
     condition = alltrue([
       aws_s3_bucket_public_access_block.this[0].block_public_acls,
       aws_s3_bucket_public_access_block.this[0].block_public_policy,
@@ -444,9 +449,9 @@ run "openapi_body" {
       jsondecode(output.openapi_document).components.schemas.SignPartsResponse.required == ["expires_at", "parts"] &&
       jsondecode(output.openapi_document).components.schemas.ListPartsResponse.required == ["import_id", "size", "part_size", "part_count", "parts"] &&
       jsondecode(output.openapi_document).components.schemas.ListPartsResponse.properties.parts.items.required == ["part_number", "size", "etag"] &&
-      jsondecode(output.openapi_document).components.schemas.CompleteResponse.required == ["import_id", "key", "status", "size", "etag"] &&
+      jsondecode(output.openapi_document).components.schemas.CompleteResponse.required == ["import_id", "bucket", "key", "status", "size", "etag"] &&
       jsondecode(output.openapi_document).components.schemas.CompleteResponse.properties.status.enum == ["complete"] &&
-      jsondecode(output.openapi_document).components.schemas.ImportStatus.required == ["import_id", "key", "status", "method"] &&
+      jsondecode(output.openapi_document).components.schemas.ImportStatus.required == ["import_id", "bucket", "key", "status", "method"] &&
       jsondecode(output.openapi_document).components.schemas.ImportStatus.properties.status.enum == ["pending", "uploading", "complete"] &&
       jsondecode(output.openapi_document).components.schemas.ImportStatus.properties.method.enum == ["PUT", "MULTIPART"]
     )

@@ -181,6 +181,7 @@ class FakeModule:
             found.parts.clear()
         answer = {
             "import_id": found.import_id,
+            "bucket": "bucket",
             "key": found.key,
             "status": "complete",
             "size": found.size,
@@ -191,7 +192,7 @@ class FakeModule:
         return httpx.Response(200, json=answer)
 
     def _status(self, found: Import, body: dict[str, Any]) -> httpx.Response:
-        base = {"import_id": found.import_id, "key": found.key}
+        base = {"import_id": found.import_id, "bucket": "bucket", "key": found.key}
         base["method"] = "MULTIPART" if found.multipart else "PUT"
         if found.stored is None:
             return httpx.Response(

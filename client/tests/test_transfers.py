@@ -87,5 +87,6 @@ def test_uploading_the_same_file_again_resumes_it(tmp_path: Path) -> None:
     result = again.upload(tmp_path / "big.bin")
 
     assert (result.import_id, result.parts_resumed, result.parts_uploaded) == ("id1", 2, 1)
+    assert result.bucket == "bucket"  # a resumed import learns it from the completion
     assert module.imports["id1"].stored == data
     assert len(module.imports) == 1  # no second import was started

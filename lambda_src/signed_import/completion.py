@@ -120,6 +120,7 @@ def _completed(call: Call, found: Target) -> tuple[int, dict[str, Any]] | None:
         return None
     body: dict[str, Any] = {
         "import_id": found.import_id,
+        "bucket": call.settings.bucket,
         "key": found.key,
         "status": "complete",
         "size": stored.size,
@@ -175,6 +176,7 @@ def complete(call: Call) -> tuple[int, dict[str, Any]]:
     call.log["part_count"] = plan.part_count
     body: dict[str, Any] = {
         "import_id": found.import_id,
+        "bucket": call.settings.bucket,
         "key": found.key,
         "status": "complete",
         "size": plan.size,

@@ -22,6 +22,7 @@ def import_status(call: Call) -> tuple[int, dict[str, Any]]:
     found = target(call)
     base: dict[str, Any] = {
         "import_id": found.import_id,
+        "bucket": call.settings.bucket,
         "key": found.key,
         "method": "MULTIPART" if found.decoded.multipart else "PUT",
     }

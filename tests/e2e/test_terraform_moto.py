@@ -495,6 +495,7 @@ def test_interrupted_multipart_import_resumes_and_completes(
     assert stored["ETag"] == resumed.etag
     assert stored["ETag"].endswith('-8"')
     assert stored["ChecksumCRC64NVME"] == resumed.checksum_crc64nvme == crc64nvme_b64(data)
+    assert resumed.bucket == bucket  # from the completion: this call did not create the import
     assert multipart_uploads(moto, bucket, key) == []
 
     status, state = import_status(gateway, import_id, auth=ALICE)
@@ -512,6 +513,7 @@ def test_interrupted_multipart_import_resumes_and_completes(
         200,
         {
             "import_id": import_id,
+            "bucket": bucket,
             "key": key,
             "status": "complete",
             "size": len(data),

@@ -322,7 +322,7 @@ def test_upload_complete_and_read_back(mp: Signer) -> None:
     done = mp.route("POST", COMPLETE, import_id, {"parts": listed})
 
     assert done.status == 200, done.body
-    assert set(done.body) == {"import_id", "key", "status", "size", "etag"}
+    assert set(done.body) == {"import_id", "bucket", "key", "status", "size", "etag"}
     assert (done.body["status"], done.body["size"], done.body["key"]) == (
         "complete",
         len(data),
@@ -354,6 +354,7 @@ def test_status_is_pending_before_any_part(mp: Signer) -> None:
     assert status.status == 200
     assert status.body == {
         "import_id": created.body["import_id"],
+        "bucket": created.body["bucket"],
         "key": created.body["key"],
         "method": "MULTIPART",
         "status": "pending",

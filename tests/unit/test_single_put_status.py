@@ -42,6 +42,7 @@ def test_status_goes_from_pending_to_complete(signer: Signer) -> None:
     assert pending.status == 200
     assert pending.body == {
         "import_id": import_id,
+        "bucket": created.body["bucket"],
         "key": key,
         "method": "PUT",
         "status": "pending",

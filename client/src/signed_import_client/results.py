@@ -40,7 +40,7 @@ class ImportResult:
     parts_resumed: int  # already held by S3 (resume)
     seconds: float
     content_type: str | None = None
-    bucket: str | None = None  # known when this call created the import
+    bucket: str | None = None  # from POST /import, or for a resumed import the completion
     part_size: int | None = None
     parts: tuple[tuple[int, str], ...] = field(default=(), repr=False)  # (number, ETag)
     # S3 answered with the CRC-64/NVME it computed, and it is checksum_crc64nvme. False where S3

@@ -487,7 +487,7 @@ class Uploader:
         return ImportResult(
             import_id=import_id,
             key=str(completed["key"]),
-            bucket=bucket,
+            bucket=bucket or completed.get("bucket"),  # a resumed import learns it on completion
             size=plan.size,
             content_type=content_type,
             method="MULTIPART",
