@@ -626,7 +626,7 @@ variable "upload_vpc_endpoint_ids" {
 }
 
 variable "domain_name" {
-  description = "A custom domain for the API (e.g. uploads.example.com), mapped to the stage under base_path; import_url then uses it. A regional API Gateway domain name with TLS 1.2 for a REGIONAL API; for a PRIVATE one, a private custom domain name that only vpc_endpoint_ids may invoke, each associated with it. Needs certificate_arn. Null: the execute-api URL only. See README: Custom domain."
+  description = "A custom domain for the API (e.g. uploads.example.com), mapped to the stage under base_path; import_url then uses it. A regional API Gateway domain name with TLS 1.2 for a REGIONAL API; for a PRIVATE one, a private custom domain name that only vpc_endpoint_ids may invoke, each associated with it (so they must be endpoints of the module's account: only an endpoint's owner can associate it). Needs certificate_arn. Null: the execute-api URL only. See README: Custom domain."
   type        = string
   default     = null
 

@@ -9,7 +9,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.78, != 6.0.0, != 6.1.0, != 6.2.0, != 6.3.0, < 7.0"
+      version = ">= 5.96, != 6.0.0, != 6.1.0, != 6.2.0, != 6.3.0, < 7.0"
     }
   }
 }

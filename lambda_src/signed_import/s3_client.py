@@ -35,17 +35,6 @@ FIRST_RETRY_DELAY_MAX_SECONDS = 1.0
 WORST_CALL_SECONDS = (
     MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + FIRST_RETRY_DELAY_MAX_SECONDS
 )
-# CompleteMultipartUpload is the one call S3 may keep silent for longer: it assembles the object
-# ("could take several minutes"; S3 sends the 200 early and white space periodically while it
-# works, at intervals AWS does not state), and an emulator sends nothing until it is done. So a
-# completion gets one attempt with a longer read timeout, in the same worst case as the other
-# calls: a botocore retry after a read timeout would only meet the first attempt's assembly (a
-# 409 ConditionalRequestConflict), and the client retries a 503 itself.
-COMPLETION_READ_TIMEOUT_SECONDS = 7.0
-COMPLETION_MAX_ATTEMPTS = 1
-WORST_COMPLETION_SECONDS = COMPLETION_MAX_ATTEMPTS * (
-    CONNECT_TIMEOUT_SECONDS + COMPLETION_READ_TIMEOUT_SECONDS
-)
 
 # S3's own "try again" answers: throttling and transient internal errors. A completion can
 # carry one inside a 200 (botocore raises it with status 200), hence the codes.
@@ -77,18 +66,13 @@ def s3_unavailable(err: BaseException) -> bool:
     return isinstance(err, BotoConnectionError | HTTPClientError)
 
 
-def make_s3_client(
-    settings: Settings,
-    read_timeout: float | None = None,
-    max_attempts: int | None = None,
-) -> S3Client:
+def make_s3_client(settings: Settings) -> S3Client:
     """One client per container. SigV4 always: botocore falls back to SigV2 presigns with a
     custom endpoint otherwise. In AWS the host is regional and virtual-hosted (never the global
     s3.amazonaws.com); emulators behind AWS_ENDPOINT_URL(_S3) get path style. Checksums only
     when an operation requires one: botocore would otherwise give every new multipart upload a
     CRC32 algorithm that the presigned part URLs do not carry. Timeouts and retries bounded so
-    that a call S3 does not answer fails within WORST_CALL_SECONDS (by default: the module's
-    constants, read when the client is built)."""
+    that a call S3 does not answer fails within WORST_CALL_SECONDS."""
     import boto3  # noqa: PLC0415 (deferred: single-PUT signing never needs the client)
     from botocore.config import Config  # noqa: PLC0415
 
@@ -101,11 +85,8 @@ def make_s3_client(
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS if read_timeout is None else read_timeout,
-        retries={
-            "mode": "standard",
-            "total_max_attempts": MAX_ATTEMPTS if max_attempts is None else max_attempts,
-        },
+        read_timeout=READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     )
     return boto3.client(
         "s3", region_name=settings.region, endpoint_url=settings.endpoint_url, config=config
@@ -140,24 +121,16 @@ def multipart_unsupported(version: str | None = None) -> str | None:
 
 class LazyS3Client:
     """The S3 client, built on first use: only the multipart routes call the S3 API, so a
-    container that signs single PUTs never pays for loading the service model. Completions go
-    through a client of their own (COMPLETION_READ_TIMEOUT_SECONDS), built on the first."""
+    container that signs single PUTs never pays for loading the service model."""
 
     def __init__(self, settings: Settings, unsupported: str | None = None) -> None:
         self._settings = settings
         self._unsupported = unsupported  # why multipart calls cannot be made, if they cannot
         self._client: S3Client | None = None
-        self._completion_client: S3Client | None = None
 
     def __getattr__(self, name: str) -> Any:
         if self._unsupported is not None and name in _MULTIPART_CALLS:
             raise MultipartUnsupported(self._unsupported)
-        if name == "complete_multipart_upload":
-            if self._completion_client is None:
-                self._completion_client = make_s3_client(
-                    self._settings, COMPLETION_READ_TIMEOUT_SECONDS, COMPLETION_MAX_ATTEMPTS
-                )
-            return self._completion_client.complete_multipart_upload
         if self._client is None:
             self._client = make_s3_client(self._settings)
         return getattr(self._client, name)

@@ -265,22 +265,6 @@ def test_the_s3_client_gives_up_well_inside_the_function_timeout() -> None:
     assert default_lambda_timeout() - 1 >= s3_client.WORST_CALL_SECONDS
 
 
-def test_a_completion_waits_longer_once_inside_the_same_bound() -> None:
-    settings = load_settings({**FUNCTION_ENV, **MULTIPART_ENV, "AWS_REGION": "eu-west-1"})
-    lazy = s3_client.LazyS3Client(settings)
-    completion: Any = lazy.complete_multipart_upload.__self__.meta.config
-    other: Any = lazy.list_parts.__self__.meta.config
-
-    assert completion.read_timeout == s3_client.COMPLETION_READ_TIMEOUT_SECONDS
-    assert completion.retries == {"mode": "standard", "total_max_attempts": 1}
-    assert completion.connect_timeout == s3_client.CONNECT_TIMEOUT_SECONDS
-    assert other.read_timeout == s3_client.READ_TIMEOUT_SECONDS < completion.read_timeout
-    assert s3_client.WORST_COMPLETION_SECONDS <= s3_client.WORST_CALL_SECONDS
-    # Built once each.
-    assert lazy.complete_multipart_upload.__self__ is lazy.complete_multipart_upload.__self__
-    assert lazy.list_parts.__self__ is not lazy.complete_multipart_upload.__self__
-
-
 # --- against a socket -------------------------------------------------------------------------
 
 
