@@ -225,8 +225,11 @@ test: $(TEST_PREREQUISITES) ## Run every check and test
 # suites are done and leave the cores to them.
 test-checks: test-terraform lint checkov-plan check-package test-botocore-oldest test-python
 
+# localdev.yielding: niced, and in a session of its own whose autogroup is niced too. Linux
+# shares the CPU between sessions (autogroups) first, and the stack suites' emulators, Terraform
+# runs and browsers each run in their own: `nice` alone yielded only to the pytest processes.
 test-checks-yielding:
-	nice -n 19 $(MAKE) --no-print-directory -j3 --output-sync=target test-checks \
+	$(PY) -m localdev.yielding -- $(MAKE) --no-print-directory -j3 --output-sync=target test-checks \
 	  VALIDATE_EXAMPLES="$(filter-out $(EXAMPLES_PLANNED_OR_APPLIED_BY_TEST),$(EXAMPLES))"
 
 # The long forms of the adversarial suite: property examples times FUZZ_SCALE, contract fuzzing

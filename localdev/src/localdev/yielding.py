@@ -1,0 +1,64 @@
+"""Run a command that yields the CPU to everything else on the machine.
+
+    python -m localdev.yielding -- COMMAND [ARG...]
+
+`nice -n 19` alone yields only to processes of its own session: with autogroup scheduling
+(kernel.sched_autogroup_enabled, on by default in most distributions) Linux first shares the CPU
+fairly between sessions, and the emulators, Terraform runs and browsers of the stack suites each
+run in a session of their own. So COMMAND runs niced in a new session whose autogroup gets the
+same nice value (/proc/<pid>/autogroup; where autogroups are off, nice alone does it). SIGINT and
+SIGTERM are passed on to the new session, so Ctrl-C stops COMMAND as before. The exit status is
+COMMAND's (128 + the signal's number when a signal ended it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import FrameType
+
+NICENESS = 19
+
+
+def yield_session_cpu(pid: int, niceness: int = NICENESS) -> bool:
+    """Give the autogroup of `pid`'s session `niceness`; False where autogroups are off."""
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text(f"{niceness}\n")
+    except OSError:
+        return False
+    return True
+
+
+def run_yielding(command: list[str], niceness: int = NICENESS) -> int:
+    process = subprocess.Popen(
+        ["nice", "-n", str(niceness), *command],
+        start_new_session=True,  # an autogroup of its own, which the line below deprioritizes
+    )
+    yield_session_cpu(process.pid, niceness)
+
+    def pass_on(signum: int, _frame: FrameType | None) -> None:
+        with contextlib.suppress(ProcessLookupError):  # it has just ended
+            os.killpg(process.pid, signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, pass_on)
+    status = process.wait()
+    return 128 - status if status < 0 else status
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--"]:
+        args = args[1:]
+    if not args:
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        return 2
+    return run_yielding(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
