@@ -104,28 +104,31 @@ locals {
 
   private       = var.endpoint_type == "PRIVATE"
   caller_policy = var.api_resource_policy == null ? null : jsondecode(var.api_resource_policy)
-  # A private API must have a resource policy. Its first statement is AWS's documented one: deny
-  # every request that does not come through the listed VPC endpoints. Without a policy of the
-  # caller's, a second statement allows the rest; with one, the caller's statements follow and
-  # decide (a private API invoked by nobody they allow answers 403).
+  # Only the listed VPC endpoints may invoke: AWS's documented pair, a deny of every request that
+  # does not come through them and an allow. The API's resource policy and a private domain
+  # name's policy (domain.tf) are both made of it.
+  vpc_endpoint_statements = [
+    {
+      Sid       = "DenyOutsideTheVpcEndpoints"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "execute-api:Invoke"
+      Resource  = "execute-api:/*"
+      Condition = { StringNotEquals = { "aws:SourceVpce" = var.vpc_endpoint_ids } }
+    },
+    {
+      Sid       = "AllowThroughTheVpcEndpoints"
+      Effect    = "Allow"
+      Principal = "*"
+      Action    = "execute-api:Invoke"
+      Resource  = "execute-api:/*"
+    },
+  ]
+  # A private API must have a resource policy: the deny first; without a policy of the caller's,
+  # the allow; with one, the caller's statements follow and decide (a private API invoked by
+  # nobody they allow answers 403).
   private_api_statements = [
-    for statement in [
-      {
-        Sid       = "DenyOutsideTheVpcEndpoints"
-        Effect    = "Deny"
-        Principal = "*"
-        Action    = "execute-api:Invoke"
-        Resource  = "execute-api:/*"
-        Condition = { StringNotEquals = { "aws:SourceVpce" = var.vpc_endpoint_ids } }
-      },
-      {
-        Sid       = "AllowThroughTheVpcEndpoints"
-        Effect    = "Allow"
-        Principal = "*"
-        Action    = "execute-api:Invoke"
-        Resource  = "execute-api:/*"
-      },
-    ] : statement
+    for statement in local.vpc_endpoint_statements : statement
     if local.private && (statement.Effect == "Deny" || local.caller_policy == null)
   ]
   # A policy's Statement may be one statement or a list of them.

@@ -52,28 +52,13 @@ resource "aws_api_gateway_domain_name" "private" {
     ip_address_type = "dualstack"
   }
 
-  # Resource "*" (the policy is the domain's own, so it covers only the domain), as the provider's
-  # acceptance test writes it: API Gateway stores an API policy's "execute-api:/*" expanded, a
-  # diff on every plan if it did so here too.
+  # The API's pair (api.tf), allow first as AWS's example writes it, on Resource "*" (the
+  # policy is the domain's own, so it covers only the domain), as the provider's acceptance test
+  # writes it: API Gateway stores an API policy's "execute-api:/*" expanded, a diff on every plan
+  # if it did so here too.
   policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AllowThroughTheVpcEndpoints"
-        Effect    = "Allow"
-        Principal = "*"
-        Action    = "execute-api:Invoke"
-        Resource  = "*"
-      },
-      {
-        Sid       = "DenyOutsideTheVpcEndpoints"
-        Effect    = "Deny"
-        Principal = "*"
-        Action    = "execute-api:Invoke"
-        Resource  = "*"
-        Condition = { StringNotEquals = { "aws:SourceVpce" = var.vpc_endpoint_ids } }
-      },
-    ]
+    Version   = "2012-10-17"
+    Statement = [for i in [1, 0] : merge(local.vpc_endpoint_statements[i], { Resource = "*" })]
   })
 
   tags = local.tags
