@@ -214,8 +214,8 @@ checkov-plan: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PACKAGE) ## checko
 	  -f $(PLAN_JSON) -f $(PRIVATE_PLAN_JSON) --repo-root-for-plan-enrichment .
 
 # Two jobs side by side: the stack suites, then the load test (test-stacks), and the checks and
-# unit suites (test-checks, three at a time) at the lowest CPU priority (nice 19), so that they
-# use only what the stack suites leave: the tests that measure time get the cores they would
+# unit suites (test-checks, three at a time) at a low CPU priority (localdev.yielding), so that they
+# use mostly what the stack suites leave: the tests that measure time get the cores they would
 # have alone, and no core idles while the stack suites wait on Terraform. Each target's output
 # is printed whole when it ends.
 TEST_PREREQUISITES := $(VENV)/.installed $(CHECKOV_VENV)/.installed $(OLDEST_BOTOCORE_VENV)/.installed \

@@ -31,7 +31,8 @@ def test_the_command_runs_niced_in_its_own_session() -> None:
     assert seen["nice"] == 19
     assert seen["sid"] != os.getsid(0)
     if seen["autogroup"] is not None and Path("/proc/sys/kernel/sched_autogroup_enabled").exists():
-        assert seen["autogroup"].split()[-1] == "19"  # "/autogroup-N nice 19"
+        # "/autogroup-N nice 10": yielding, yet never starved (a plugin start times out)
+        assert seen["autogroup"].split()[-1] == "10"
 
 
 @pytest.mark.parametrize("status", [0, 3])

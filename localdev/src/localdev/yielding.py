@@ -5,8 +5,11 @@
 `nice -n 19` alone yields only to processes of its own session: with autogroup scheduling
 (kernel.sched_autogroup_enabled, on by default in most distributions) Linux first shares the CPU
 fairly between sessions, and the emulators, Terraform runs and browsers of the stack suites each
-run in a session of their own. So COMMAND runs niced in a new session whose autogroup gets the
-same nice value (/proc/<pid>/autogroup; where autogroups are off, nice alone does it). SIGINT and
+run in a session of their own. So COMMAND runs niced in a new session whose autogroup is niced
+too (/proc/<pid>/autogroup; where autogroups are off, nice alone does it). Less than COMMAND: an
+autogroup at nice 19 gets 15/1024 of a busy session's share, and a check starved that much once
+took over a minute to start a Terraform provider, which Terraform gives up on ("timeout while
+waiting for plugin to start"); at nice 10 (110/1024) it still leaves ~90% to each. SIGINT and
 SIGTERM are passed on to the new session, so Ctrl-C stops COMMAND as before. The exit status is
 COMMAND's (128 + the signal's number when a signal ended it).
 """
@@ -21,10 +24,11 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-NICENESS = 19
+NICENESS = 19  # COMMAND's processes, among those of its session
+SESSION_NICENESS = 10  # its session's autogroup, among the machine's sessions
 
 
-def yield_session_cpu(pid: int, niceness: int = NICENESS) -> bool:
+def yield_session_cpu(pid: int, niceness: int = SESSION_NICENESS) -> bool:
     """Give the autogroup of `pid`'s session `niceness`; False where autogroups are off."""
     try:
         Path(f"/proc/{pid}/autogroup").write_text(f"{niceness}\n")
@@ -33,12 +37,14 @@ def yield_session_cpu(pid: int, niceness: int = NICENESS) -> bool:
     return True
 
 
-def run_yielding(command: list[str], niceness: int = NICENESS) -> int:
+def run_yielding(
+    command: list[str], niceness: int = NICENESS, session_niceness: int = SESSION_NICENESS
+) -> int:
     process = subprocess.Popen(
         ["nice", "-n", str(niceness), *command],
         start_new_session=True,  # an autogroup of its own, which the line below deprioritizes
     )
-    yield_session_cpu(process.pid, niceness)
+    yield_session_cpu(process.pid, session_niceness)
 
     def pass_on(signum: int, _frame: FrameType | None) -> None:
         with contextlib.suppress(ProcessLookupError):  # it has just ended
