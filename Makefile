@@ -285,10 +285,13 @@ demo: $(VENV)/.installed $(PACKAGE) ## Apply the module on a local emulator, upl
 # Web page origins allowed to use the local API, e.g. CORS_ORIGINS=http://127.0.0.1:8080
 # (space-separated; examples/browser's page URL is printed for each loopback origin).
 CORS_ORIGINS ?=
+# Consumers given an API key on a usage plan, which every route then requires, e.g. API_CONSUMERS=page
+API_CONSUMERS ?=
 
 .PHONY: local-api
-local-api: $(VENV)/.installed $(PACKAGE) ## Keep the local stack and API running for curl, the CLI or a page (CORS_ORIGINS=...; Ctrl-C stops)
-	$(PY) -m localdev.demo --serve $(foreach origin,$(CORS_ORIGINS),--cors-origin $(origin))
+local-api: $(VENV)/.installed $(PACKAGE) ## Keep the local stack and API running for curl, the CLI or a page (CORS_ORIGINS=..., API_CONSUMERS=...; Ctrl-C stops)
+	$(PY) -m localdev.demo --serve $(foreach origin,$(CORS_ORIGINS),--cors-origin $(origin)) \
+	  $(foreach consumer,$(API_CONSUMERS),--api-consumer $(consumer))
 
 .PHONY: clean
 clean: ## Remove virtualenvs, caches and Terraform working files

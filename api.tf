@@ -5,8 +5,19 @@
 locals {
   authorizer_invoke_arn = var.custom_authorizer == null ? null : "arn:${local.partition}:apigateway:${local.region}:lambda:path/2015-03-31/functions/${var.custom_authorizer.function_arn}/invocations"
 
-  # One security scheme per authorization type; the method requires the selected one.
-  security_schemes = {
+  # One security scheme per authorization type; the method requires the selected one, and with
+  # usage plans (usage_plans.tf) the API key as well: both in one requirement, so both apply
+  # ("Configure a method to use API keys with an OpenAPI definition").
+  api_key_scheme = local.api_key_required ? {
+    api_key = { type = "apiKey", name = "x-api-key", in = "header" }
+  } : {}
+  security_schemes = merge(local.authorization_schemes, local.api_key_scheme)
+  security = (
+    !local.api_key_required ? local.authorization_security
+    : [merge(try(local.authorization_security[0], {}), { api_key = [] })]
+  )
+
+  authorization_schemes = {
     AWS_IAM = {
       sigv4 = {
         type                           = "apiKey"
@@ -44,7 +55,7 @@ locals {
     NONE = {}
   }[var.authorization_type]
 
-  security = {
+  authorization_security = {
     AWS_IAM            = [{ sigv4 = [] }]
     COGNITO_USER_POOLS = [{ cognito = var.cognito_authorization_scopes }]
     CUSTOM             = [{ lambda = [] }]
@@ -65,8 +76,10 @@ locals {
     EXPIRED_TOKEN                  = "ExpiredToken"
     INTEGRATION_FAILURE            = "InternalError"
     INTEGRATION_TIMEOUT            = "Timeout"
+    INVALID_API_KEY                = "InvalidApiKey"
     INVALID_SIGNATURE              = "InvalidSignature"
     MISSING_AUTHENTICATION_TOKEN   = "MissingAuthentication"
+    QUOTA_EXCEEDED                 = "QuotaExceeded"
     RESOURCE_NOT_FOUND             = "NotFound"
     THROTTLED                      = "Throttled"
     UNAUTHORIZED                   = "Unauthorized"
@@ -82,7 +95,7 @@ locals {
     "409" = "Conflicts with the import's state"
     "413" = "Declared size, part or request over the limit"
     "415" = "Content type not allowed, or a request body that is not JSON"
-    "429" = "Throttled"
+    "429" = "Throttled, or the API key's quota is used up (usage plans)"
     "500" = "Internal error"
     "501" = "Multipart imports unavailable: the function's runtime botocore is too old (single PUTs work)"
     "503" = "S3 unavailable or slow: nothing to fix, retry after Retry-After seconds"
@@ -96,6 +109,7 @@ locals {
     max_upload_bytes    = var.max_upload_bytes
     security            = local.security
     security_schemes    = local.security_schemes
+    api_key_required    = local.api_key_required
     gateway_error_codes = local.gateway_error_codes
     error_statuses      = local.error_statuses
     resource_policy     = local.resource_policy_json == null ? null : jsondecode(local.resource_policy_json)

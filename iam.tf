@@ -64,6 +64,17 @@ data "aws_iam_policy_document" "signer" {
     }
   }
 
+  # GetObjectTagging: an import's GuardDuty scan result (malware_protection).
+  dynamic "statement" {
+    for_each = local.malware_scanning ? [1] : []
+
+    content {
+      sid       = "ReadScanResults"
+      actions   = ["s3:GetObjectTagging"]
+      resources = [local.objects_arn]
+    }
+  }
+
   dynamic "statement" {
     for_each = var.multipart_enabled ? [1] : []
 

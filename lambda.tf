@@ -53,7 +53,9 @@ resource "aws_lambda_function" "signer" {
       CORS_ALLOWED_ORIGINS = join(",", var.cors_allowed_origins) # echoed on every response
       } : {}, var.upload_endpoint_url == null ? {} : {
       UPLOAD_ENDPOINT_URL = var.upload_endpoint_url # the host the signed URLs name
-    })
+      }, local.malware_scanning ? {
+      MALWARE_SCANNING = "true" # answers carry the GuardDuty scan result
+    } : {})
   }
 
   logging_config {

@@ -77,6 +77,30 @@ output "object_created_event_pattern" {
   })
 }
 
+output "malware_scan_result_event_pattern" {
+  description = "With malware_protection: EventBridge event pattern (JSON string) matching GuardDuty's \"GuardDuty Malware Protection Object Scan Result\" events for this bucket under key_prefix, one per scanned import (detail.scanResultDetails.scanResultStatus is the result). Where to wait for a scan instead of polling GET /import/{id}: an import is safe to read once its event says NO_THREATS_FOUND. Null without malware_protection."
+  value = !local.malware_scanning ? null : jsonencode({
+    source        = ["aws.guardduty"]
+    "detail-type" = ["GuardDuty Malware Protection Object Scan Result"]
+    detail = {
+      s3ObjectDetails = {
+        bucketName = [local.bucket_name]
+        objectKey  = [{ prefix = var.key_prefix }]
+      }
+    }
+  })
+}
+
+output "malware_protection_plan_arn" {
+  description = "ARN of the GuardDuty Malware Protection plan the module created (malware_protection.plan = \"CREATE\"); null otherwise."
+  value       = one(aws_guardduty_malware_protection_plan.this[*].arn)
+}
+
+output "malware_scan_role_arn" {
+  description = "ARN of the role GuardDuty scans and tags the imports with (the module's, or an EXISTING plan's role_arn); null without malware_protection."
+  value       = local.scan_role_arn
+}
+
 output "lambda_function_name" {
   description = "Name of the signer function."
   value       = aws_lambda_function.signer.function_name
@@ -110,4 +134,20 @@ output "access_log_group_name" {
 output "openapi_document" {
   description = "The rendered OpenAPI document the REST API is defined by (JSON string)."
   value       = local.openapi_document
+}
+
+output "usage_plan_ids" {
+  description = "Id of each usage plan, by its name in usage_plans (e.g. for `aws apigateway get-usage`)."
+  value       = { for name, plan in aws_api_gateway_usage_plan.this : name => plan.id }
+}
+
+output "api_key_ids" {
+  description = "Id of each consumer's API key, by its name in api_consumers."
+  value       = { for name, key in aws_api_gateway_api_key.this : name => key.id }
+}
+
+output "api_keys" {
+  description = "Each consumer's API key, by its name in api_consumers: what it sends in the x-api-key header (the CLI's --api-key or SIGNED_IMPORT_API_KEY). Sensitive."
+  value       = { for name, key in aws_api_gateway_api_key.this : name => key.value }
+  sensitive   = true
 }

@@ -147,7 +147,10 @@ resource "aws_s3_bucket_notification" "this" {
 
 locals {
   # The bucket policy exists when it has a statement: TLS only, conditional writes, or both.
-  bucket_policy_needed = var.create_bucket && (var.attach_deny_insecure_transport_policy || var.enforce_conditional_writes || length(var.upload_vpc_endpoint_ids) > 0)
+  bucket_policy_needed = var.create_bucket && (var.attach_deny_insecure_transport_policy || var.enforce_conditional_writes || length(var.upload_vpc_endpoint_ids) > 0 || local.block_unscanned)
+  # Who may read an import before GuardDuty tagged it clean: the role GuardDuty scans with, and
+  # the signer (HeadObject, which s3:GetObject authorizes, for an import's status).
+  scan_exempt_role_arns = local.block_unscanned ? [local.scan_role_arn, aws_iam_role.signer.arn] : []
 
   # Each entry denies every S3 action on the bucket when its condition holds.
   insecure_transport_conditions = {
@@ -159,7 +162,10 @@ locals {
 data "aws_iam_policy_document" "bucket" {
   count = local.bucket_policy_needed ? 1 : 0
 
-  source_policy_documents = [for document in data.aws_iam_policy_document.uploads_through_vpc_endpoints : document.json]
+  source_policy_documents = concat(
+    [for document in data.aws_iam_policy_document.uploads_through_vpc_endpoints : document.json],
+    [for document in data.aws_iam_policy_document.scanned_reads_only : document.json],
+  )
 
   dynamic "statement" {
     for_each = var.attach_deny_insecure_transport_policy ? local.insecure_transport_conditions : {}
@@ -245,6 +251,73 @@ data "aws_iam_policy_document" "uploads_through_vpc_endpoints" {
       test     = "StringNotEquals"
       variable = "aws:SourceVpce"
       values   = var.upload_vpc_endpoint_ids
+    }
+  }
+}
+
+# AWS's tag-based access control for Malware Protection for S3: an import is readable only once
+# GuardDuty tagged it NO_THREATS_FOUND, and only GuardDuty's role sets that tag (on an object,
+# or in the upload itself). aws:PrincipalArn is the role's ARN for every session of it.
+data "aws_iam_policy_document" "scanned_reads_only" {
+  count = local.block_unscanned ? 1 : 0
+
+  statement {
+    sid       = "DenyReadsUntilScannedClean"
+    effect    = "Deny"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = [local.objects_arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "s3:ExistingObjectTag/GuardDutyMalwareScanStatus"
+      values   = ["NO_THREATS_FOUND"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = local.scan_exempt_role_arns
+    }
+  }
+
+  statement {
+    sid       = "DenyScanTagsButGuardDutys"
+    effect    = "Deny"
+    actions   = ["s3:PutObjectTagging", "s3:PutObjectVersionTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"]
+    resources = [local.objects_arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [local.scan_role_arn]
+    }
+  }
+
+  statement {
+    sid       = "DenyUploadsTaggedAsScanned"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = [local.objects_arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Null"
+      variable = "s3:RequestObjectTag/GuardDutyMalwareScanStatus"
+      values   = ["false"]
     }
   }
 }

@@ -171,6 +171,35 @@ variable "eventbridge_notifications" {
 # Uploads
 ################################################################################
 
+variable "malware_protection" {
+  description = "GuardDuty Malware Protection for S3 on the imports (objects under key_prefix). GET /import/{id} and the completion answer then report each import's scan result (pending, no_threats_found, threats_found or failed), read from the GuardDutyMalwareScanStatus tag GuardDuty puts on the object. plan = \"CREATE\" (default) makes the protection plan, tagging on, and the IAM role GuardDuty scans with; \"EXISTING\" relies on a plan managed elsewhere for this bucket and prefix (with tagging on), whose role role_arn names. block_unscanned_reads (default true) adds AWS's tag-based access control to the bucket policy: an import can be read (s3:GetObject) only once GuardDuty tagged it NO_THREATS_FOUND, and no one but GuardDuty may set that tag; the GuardDuty role and the signer (which reads metadata only) are exempt. Null: no scanning."
+  type = object({
+    plan                  = optional(string, "CREATE")
+    role_arn              = optional(string)
+    block_unscanned_reads = optional(bool, true)
+  })
+  default = null
+
+  validation {
+    condition     = var.malware_protection == null || try(contains(["CREATE", "EXISTING"], var.malware_protection.plan), false)
+    error_message = "malware_protection.plan must be CREATE or EXISTING."
+  }
+
+  validation {
+    condition = var.malware_protection == null || try(
+      var.malware_protection.plan == "CREATE" ? var.malware_protection.role_arn == null
+      : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.malware_protection.role_arn)),
+      false
+    )
+    error_message = "malware_protection.role_arn is the IAM role of an EXISTING plan (arn:<partition>:iam::<account>:role/<name>); with plan = \"CREATE\" the module makes the role, so leave it unset."
+  }
+
+  validation {
+    condition     = var.malware_protection == null || try(!var.malware_protection.block_unscanned_reads, true) || var.create_bucket
+    error_message = "malware_protection.block_unscanned_reads writes the bucket policy: it needs create_bucket = true (on an existing bucket, add AWS's tag-based access control statements to its policy yourself and set block_unscanned_reads = false)."
+  }
+}
+
 variable "allowed_content_types" {
   description = "Content types a client may declare: exact media types or `type/*`. Anything else is refused with 415."
   type        = list(string)
@@ -506,6 +535,79 @@ variable "throttling_burst_limit" {
   validation {
     condition     = var.lambda_reserved_concurrency == -1 || var.throttling_burst_limit <= var.lambda_reserved_concurrency
     error_message = "throttling_burst_limit must not exceed lambda_reserved_concurrency: excess requests would be throttled by Lambda (5xx) instead of by the stage (429)."
+  }
+}
+
+variable "usage_plans" {
+  description = "Usage plans by name, each a request quota and/or throttle for the consumers on it (api_consumers). Setting any makes every route require an API key (the x-api-key header) on top of authorization_type: keys meter and identify consumers, they never authenticate them. API Gateway applies quotas and throttles on a best-effort basis. Quota periods: DAY, WEEK or MONTH; offset is the number of requests taken off the limit in the first period."
+  type = map(object({
+    description = optional(string)
+    quota = optional(object({
+      limit  = number
+      period = string
+      offset = optional(number, 0)
+    }))
+    throttle = optional(object({
+      rate_limit  = number
+      burst_limit = number
+    }))
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for name in keys(var.usage_plans) : can(regex("^[A-Za-z0-9_-]{1,64}$", name))])
+    error_message = "usage_plans names must be 1-64 letters, digits, '-' or '_'."
+  }
+
+  validation {
+    condition     = alltrue([for plan in values(var.usage_plans) : plan.quota != null || plan.throttle != null])
+    error_message = "Every usage plan needs a quota, a throttle or both: a plan with neither meters nothing."
+  }
+
+  validation {
+    condition = alltrue([
+      for plan in values(var.usage_plans) : plan.quota == null || try(
+        contains(["DAY", "WEEK", "MONTH"], plan.quota.period) &&
+        plan.quota.limit >= 1 && floor(plan.quota.limit) == plan.quota.limit &&
+        plan.quota.offset >= 0 && floor(plan.quota.offset) == plan.quota.offset && plan.quota.offset < plan.quota.limit,
+        false
+      )
+    ])
+    error_message = "A usage plan's quota needs period DAY, WEEK or MONTH, a whole limit of at least 1 and a whole offset from 0 to limit - 1."
+  }
+
+  validation {
+    condition = alltrue([
+      for plan in values(var.usage_plans) : plan.throttle == null || try(
+        plan.throttle.rate_limit > 0 && plan.throttle.rate_limit <= var.throttling_rate_limit &&
+        plan.throttle.burst_limit >= 1 && floor(plan.throttle.burst_limit) == plan.throttle.burst_limit &&
+        plan.throttle.burst_limit <= var.throttling_burst_limit,
+        false
+      )
+    ])
+    error_message = "A usage plan's throttle needs a rate_limit above 0 and a whole burst_limit of at least 1, neither above the stage's throttling_rate_limit and throttling_burst_limit (a request must pass both)."
+  }
+}
+
+variable "api_consumers" {
+  description = "API keys by consumer name, each on one of usage_plans (usage_plan). API Gateway generates each key's value: the api_keys output (sensitive) hands them out. enabled = false refuses the key (403) without deleting it."
+  type = map(object({
+    usage_plan  = string
+    description = optional(string)
+    enabled     = optional(bool, true)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for name in keys(var.api_consumers) : can(regex("^[A-Za-z0-9_.-]{1,128}$", name))])
+    error_message = "api_consumers names must be 1-128 letters, digits, '.', '-' or '_'."
+  }
+
+  validation {
+    condition     = alltrue([for consumer in values(var.api_consumers) : contains(keys(var.usage_plans), consumer.usage_plan)])
+    error_message = "Every api_consumers entry must name one of usage_plans in usage_plan."
   }
 }
 

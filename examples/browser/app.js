@@ -13,6 +13,7 @@ const $ = (id) => document.getElementById(id);
 const query = new URLSearchParams(location.search);
 $("api").value = query.get("api") ?? "";
 $("token").value = query.get("token") ?? "";
+$("apiKey").value = query.get("api_key") ?? "";
 
 // What happened, for the reader and for tests.
 const state = { results: [], errors: [], partsUploaded: 0, awsS3Version: AwsS3.VERSION };
@@ -31,6 +32,9 @@ const stageUrl = () => $("api").value.trim().replace(/\/+$/, "").replace(/\/impo
 
 async function api(method, path, body) {
   const headers = { Authorization: `Bearer ${$("token").value}` };
+  // With usage plans, the consumer's API key comes on top of the token (never to S3).
+  const apiKey = $("apiKey").value.trim();
+  if (apiKey) headers["x-api-key"] = apiKey;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(stageUrl() + path, {
     method,

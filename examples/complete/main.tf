@@ -189,6 +189,28 @@ module "imports" {
   throttling_burst_limit     = 40
   manage_api_gateway_account = true
 
+  # Each partner gets an API key on a plan: a quota and a throttle of its own, on top of its
+  # Cognito token (the keys meter, the tokens authorize). The api_keys output hands them out.
+  usage_plans = {
+    partners = {
+      description = "Partners: 10,000 API calls a day"
+      quota       = { limit = 10000, period = "DAY" }
+      throttle    = { rate_limit = 10, burst_limit = 20 }
+    }
+    evaluation = {
+      description = "Evaluation: 50 API calls a day"
+      quota       = { limit = 50, period = "DAY" }
+      throttle    = { rate_limit = 5, burst_limit = 10 }
+    }
+  }
+  # GuardDuty scans every import; an import can be read only once it is tagged clean.
+  malware_protection = {}
+
+  api_consumers = {
+    acme-logistics = { usage_plan = "partners", description = "ACME Logistics" }
+    evaluation     = { usage_plan = "evaluation", description = "Prospects trying the API" }
+  }
+
   # Null unless var.domain_name is set: then import_url is on the domain.
   domain_name     = var.domain_name
   certificate_arn = one(aws_acm_certificate_validation.api[*].certificate_arn)

@@ -3,6 +3,12 @@ output "import_url" {
   value       = module.imports.import_url
 }
 
+output "api_keys" {
+  description = "Each consumer's API key (x-api-key, the CLI's --api-key), by consumer. Sensitive: `terraform output -json api_keys`."
+  value       = module.imports.api_keys
+  sensitive   = true
+}
+
 output "bucket_name" {
   description = "Bucket that receives the uploads."
   value       = module.imports.bucket_name

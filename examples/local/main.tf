@@ -56,6 +56,17 @@ module "imports" {
   cognito_user_pool_arns = var.cognito_user_pool_arns
   api_resource_policy    = var.api_resource_policy
 
+  usage_plans = {
+    for name, plan in {
+      local = {
+        description = "Local consumers"
+        quota       = { limit = 10000, period = "DAY" }
+        throttle    = { rate_limit = 50, burst_limit = 50 }
+      }
+    } : name => plan if length(var.api_consumers) > 0
+  }
+  api_consumers = { for consumer in var.api_consumers : consumer => { usage_plan = "local" } }
+
   multipart_threshold_bytes = 16777216
   max_upload_bytes          = 1073741824
 

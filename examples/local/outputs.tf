@@ -42,3 +42,9 @@ output "object_created_event_pattern" {
   description = "The module's EventBridge pattern for completed imports (moto delivers these events)."
   value       = module.imports.object_created_event_pattern
 }
+
+output "api_keys" {
+  description = "Each api_consumers entry's API key (x-api-key), by consumer. Sensitive."
+  value       = module.imports.api_keys
+  sensitive   = true
+}

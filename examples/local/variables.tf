@@ -36,6 +36,13 @@ variable "cors_allowed_origins" {
   nullable    = false
 }
 
+variable "api_consumers" {
+  description = "Consumers given an API key on one usage plan (10,000 calls a day, 50 a second): every route then requires a key, which the local gateway checks as API Gateway does. Empty: no key."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
 variable "authorization_type" {
   description = "The module's authorization_type; COGNITO_USER_POOLS needs cognito_user_pool_arns (the local gateway reads the token's claims without verifying them)."
   type        = string

@@ -17,6 +17,7 @@ from .body import b64, load_json_object, optional_crc64nvme, whole_number
 from .call import NOT_FOUND, Call, Target, require_multipart, target
 from .config import MAX_PART_COUNT
 from .errors import ClientError
+from .malware_scan import PENDING, scan_result
 from .multipart import plan_of
 from .planning import Plan
 from .responses import part_numbers
@@ -128,6 +129,8 @@ def _completed(call: Call, found: Target) -> tuple[int, dict[str, Any]] | None:
     }
     if stored.crc64nvme is not None:
         body["checksum_crc64nvme"] = stored.crc64nvme
+    if call.settings.malware_scanning:
+        body["malware_scan"] = scan_result(call.s3, call.settings.bucket, found.key)
     return 200, body
 
 
@@ -186,6 +189,9 @@ def complete(call: Call) -> tuple[int, dict[str, Any]]:
     # say "verified by S3" rather than "declared".
     if answer.get("ChecksumCRC64NVME"):
         body["checksum_crc64nvme"] = answer["ChecksumCRC64NVME"]
+    if call.settings.malware_scanning:
+        # GuardDuty starts on the object's creation event: this answer comes before its tag.
+        body["malware_scan"] = dict(PENDING)
     return 200, body
 
 

@@ -49,6 +49,7 @@ class Settings:
     caller_isolation: str = "off"
     cors_allowed_origins: frozenset[str] = frozenset()  # "*" for any origin
     upload_endpoint_url: str | None = None  # UPLOAD_ENDPOINT_URL
+    malware_scanning: bool = False  # MALWARE_SCANNING: answers carry the GuardDuty scan result
 
     @property
     def url_endpoint(self) -> str | None:
@@ -154,4 +155,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         caller_isolation=isolation,
         cors_allowed_origins=origins,
         upload_endpoint_url=upload_endpoint,
+        malware_scanning=_bool(env, "MALWARE_SCANNING", default=False),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from .call import NOT_FOUND, Call, require_multipart, target
 from .config import MAX_EXPIRY_SECONDS
 from .errors import ClientError
+from .malware_scan import scan_result
 from .multipart import plan_of
 from .request import CRC64NVME
 from .responses import iso8601
@@ -38,6 +39,8 @@ def import_status(call: Call) -> tuple[int, dict[str, Any]]:
         }
         if stored.crc64nvme is not None:
             complete["checksum_crc64nvme"] = stored.crc64nvme
+        if call.settings.malware_scanning:
+            complete["malware_scan"] = scan_result(call.s3, call.settings.bucket, found.key)
         return 200, complete
     if not found.decoded.multipart:
         # Nothing stored: pending while its URL may still be used, unknown afterwards.

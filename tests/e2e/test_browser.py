@@ -50,6 +50,7 @@ CHROMIUM_ARGS = [
 MIB = 1024 * 1024
 PART_SIZE = 5 * MIB  # the page's part size (examples/browser/app.js)
 START_SECONDS = 300  # terraform apply on moto, with the provider's lifecycle wait
+CONSUMER = "page"  # given an API key on a usage plan: every route then requires one
 
 
 def is_listening(port: int) -> bool:
@@ -127,6 +128,11 @@ class LocalApi:
     def bucket(self) -> str:
         return self._find(r"bucket: (\S+)")
 
+    @property
+    def api_key(self) -> str:
+        """The page consumer's key: the routes require one (API_CONSUMERS=page)."""
+        return self._find(rf"^  {CONSUMER}: (\S+)$")
+
 
 @pytest.fixture(scope="module")
 def local_api(page_origin: str) -> Iterator[LocalApi]:
@@ -134,7 +140,13 @@ def local_api(page_origin: str) -> Iterator[LocalApi]:
     SIGINT to its process group) at the end, which must destroy the stack and stop moto."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     process = subprocess.Popen(
-        ["make", "--no-print-directory", "local-api", f"CORS_ORIGINS={page_origin}"],
+        [
+            "make",
+            "--no-print-directory",
+            "local-api",
+            f"CORS_ORIGINS={page_origin}",
+            f"API_CONSUMERS={CONSUMER}",
+        ],
         cwd=ROOT,
         env={**env, "PYTHONUNBUFFERED": "1"},
         stdin=subprocess.DEVNULL,
@@ -210,7 +222,10 @@ def test_make_local_api_prints_the_page_url_for_the_allowed_origin(
 ) -> None:
     page_url = local_api.page_url(page_origin)
 
-    assert page_url == f"{page_origin}/index.html?api={local_api.invoke_url}&token=local"
+    assert page_url == (
+        f"{page_origin}/index.html?api={local_api.invoke_url}&token=local"
+        f"&api_key={local_api.api_key}"
+    )
     assert f"python3 -m http.server {page_origin.rsplit(':', 1)[1]} --bind 127.0.0.1" in (
         local_api.output
     )
@@ -272,7 +287,8 @@ def test_the_page_takes_the_import_url_too(
     data = b"order_id,amount\n" + b"".join(b"%d,9.99\n" % i for i in range(2000))
     path = tmp_path / "orders.csv"
     path.write_bytes(data)
-    page = open_page(browser, f"{page_origin}/index.html?api={local_api.import_url}&token=x")
+    query = f"api={local_api.import_url}&token=x&api_key={local_api.api_key}"
+    page = open_page(browser, f"{page_origin}/index.html?{query}")
 
     page.set_input_files("#file", str(path))
     page.click("#single")
@@ -330,7 +346,9 @@ def test_a_page_on_an_unlisted_origin_is_refused_by_cors(
     path = tmp_path / "refused.csv"
     path.write_bytes(b"a,b\n1,2\n")
     page = open_page(
-        browser, f"{unlisted_origin}/index.html?api={local_api.invoke_url}&token=mallory"
+        browser,
+        f"{unlisted_origin}/index.html?api={local_api.invoke_url}&token=mallory"
+        f"&api_key={local_api.api_key}",
     )
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
@@ -357,8 +375,28 @@ def test_a_page_on_an_unlisted_origin_is_refused_by_cors(
     direct = requests.post(
         local_api.import_url,
         json={"size": 8, "content_type": "text/csv"},
-        headers={"Origin": unlisted_origin, "Authorization": "Bearer mallory"},
+        headers={
+            "Origin": unlisted_origin,
+            "Authorization": "Bearer mallory",
+            "x-api-key": local_api.api_key,
+        },
         timeout=10,
     )
     assert direct.status_code == 201
     assert "Access-Control-Allow-Origin" not in direct.headers
+
+
+def test_a_page_without_the_api_key_is_told_so(
+    browser: BrowserContext, local_api: LocalApi, page_origin: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "keyless.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    page = open_page(browser, f"{page_origin}/index.html?api={local_api.invoke_url}&token=x")
+
+    page.set_input_files("#file", str(path))
+    page.click("#single")
+    page.wait_for_function("window.signedImport.errors.length > 0")
+
+    # API Gateway's own refusal, readable by the page: the gateway response names its origin.
+    assert page_state(page)["errors"] == ["403 InvalidApiKey: Forbidden"]
+    assert page_state(page)["results"] == []

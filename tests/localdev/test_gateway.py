@@ -100,6 +100,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
     },
     "NONE": {},
 }
+# ... and with usage plans, the API key on top of each.
+API_KEY_SCHEME = {"api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"}}
 
 
 def _hcl_key(key: str) -> str:
@@ -141,16 +143,23 @@ def gateway_error_codes() -> dict[str, str]:
 
 
 def template_variables(
-    authorization_type: str, cors_origins: tuple[str, ...] = ()
+    authorization_type: str, cors_origins: tuple[str, ...] = (), *, api_keys: bool = False
 ) -> dict[str, Any]:
-    """What api.tf passes to templatefile() for `authorization_type` and cors_allowed_origins."""
+    """What api.tf passes to templatefile() for `authorization_type`, cors_allowed_origins and
+    usage plans (`api_keys`)."""
+    security = SECURITY[authorization_type]
+    schemes = SECURITY_SCHEMES[authorization_type]
+    if api_keys:
+        security = [{**(security[0] if security else {}), "api_key": []}]
+        schemes = {**schemes, **API_KEY_SCHEME}
     return {
         "title": "signed-import",
         "routes": module_local("api_routes"),
         "lambda_invoke_arn": LAMBDA_INVOKE_ARN,
         "max_upload_bytes": MAX_UPLOAD_BYTES,
-        "security": SECURITY[authorization_type],
-        "security_schemes": SECURITY_SCHEMES[authorization_type],
+        "security": security,
+        "security_schemes": schemes,
+        "api_key_required": api_keys,
         "gateway_error_codes": module_local("gateway_error_codes"),
         "error_statuses": module_local("error_statuses"),
         "cors_origins": list(cors_origins),
@@ -160,9 +169,12 @@ def template_variables(
 
 
 @functools.cache
-def _rendered(authorization_type: str, cors_origins: tuple[str, ...] = ()) -> str:
+def _rendered(
+    authorization_type: str, cors_origins: tuple[str, ...] = (), *, api_keys: bool = False
+) -> str:
     """The template rendered by Terraform itself (templatefile in `terraform console`)."""
-    variables = json.dumps(json.dumps(template_variables(authorization_type, cors_origins)))
+    rendered = template_variables(authorization_type, cors_origins, api_keys=api_keys)
+    variables = json.dumps(json.dumps(rendered))
     # `${` inside an HCL string literal would start an interpolation.
     variables = variables.replace("${", "$${").replace("%{", "%%{")
     expression = (
@@ -188,10 +200,13 @@ def build_document(
     binary_media_types: list[str] | None = None,
     timeout_ms: int | None = None,
     cors_origins: tuple[str, ...] = (),
+    api_keys: bool = False,
 ) -> dict[str, Any]:
     """A fresh copy of the rendered document, optionally with binary types, another
-    integration timeout on every operation, or CORS origins."""
-    document: dict[str, Any] = json.loads(_rendered(authorization_type, cors_origins))
+    integration timeout on every operation, CORS origins, or API keys (usage plans)."""
+    document: dict[str, Any] = json.loads(
+        _rendered(authorization_type, cors_origins, api_keys=api_keys)
+    )
     if timeout_ms is not None:
         for item in document["paths"].values():
             for operation in item.values():
@@ -263,6 +278,7 @@ def test_template_gets_the_variables_api_tf_passes() -> None:
         ("error_statuses", "error_statuses"),
         ("security", "security"),
         ("security_schemes", "security_schemes"),
+        ("api_key_required", "api_key_required"),
     ]:
         assert passed[name] == f"local.{local}", name
     assert passed["cors_origins"] == "var.cors_allowed_origins"

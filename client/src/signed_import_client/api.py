@@ -1,7 +1,8 @@
 """The module's HTTP API, route by route (`POST /import` and the `/import/{import_id}…` routes).
 
-Every call is authorized by `auth`, retried on connection errors, 5xx and 429 (honouring
-Retry-After), and answers the parsed JSON; a 4xx raises ApiError with the API's message and a
+Every call is authorized by `auth` (and metered by `api_key` when the API has usage plans),
+retried on connection errors, 5xx and a throttled 429 (honouring Retry-After; a used-up quota is
+not retried), and answers the parsed JSON; a 4xx raises ApiError with the API's message and a
 hint, except through `call()`, which returns whatever the API answered.
 """
 
@@ -21,6 +22,10 @@ from .errors import ApiError, ConfigurationError, TransferError
 from .retry import RetryPolicy, retry_after_seconds, retryable_status
 
 USER_AGENT = "signed-import-client/0.1"
+# Usage plans (the module's usage_plans): the consumer's API key, and the code of the 429 that
+# says its quota is used up.
+API_KEY_HEADER = "x-api-key"
+QUOTA_EXCEEDED = "QuotaExceeded"
 # POST …/parts signs at most this many parts a call (the module's limit).
 MAX_PARTS_PER_SIGN = 100
 # A completion retried after a timeout or a 5xx may meet the one S3 is still assembling, when the
@@ -66,9 +71,12 @@ class ApiClient:
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        api_key: str | None = None,
     ) -> None:
+        """`api_key`: the consumer's key when the API has usage plans, sent as x-api-key."""
         self.import_url = normalize_import_url(import_url)
         self.auth: Auth = auth or NoAuth()
+        self._api_key_header = _api_key_header(api_key)
         self.retry = retry or RetryPolicy()
         self._own_http = http is None
         self.http = http or httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT})
@@ -97,7 +105,7 @@ class ApiClient:
         """One API call (retried while retryable); whatever status it ends with."""
         url = self.url(import_id, *rest)
         body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
-        base = {"Accept": "application/json"}
+        base = {"Accept": "application/json", **self._api_key_header}
         if payload is not None:
             base["Content-Type"] = "application/json"
         attempt = 0
@@ -117,11 +125,16 @@ class ApiClient:
                     ) from err
                 self._sleep(self.retry.delay(attempt))
                 continue
-            if retryable_status(response.status_code) and self.retry.should_retry(attempt):
+            answer = _json(response)
+            if (
+                retryable_status(response.status_code)
+                and not _quota_exceeded(answer)
+                and self.retry.should_retry(attempt)
+            ):
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
                 self._sleep(self.retry.delay(attempt, wait))
                 continue
-            return ApiResponse(response.status_code, _json(response), response.headers, attempt)
+            return ApiResponse(response.status_code, answer, response.headers, attempt)
 
     def _expect(
         self,
@@ -230,3 +243,22 @@ def _json(response: httpx.Response) -> dict[str, Any]:
         text = response.text.strip()[:300]
         return {"error": {"code": f"HTTP{response.status_code}", "message": text}}
     return body if isinstance(body, dict) else {"value": body}
+
+
+def _api_key_header(api_key: str | None) -> dict[str, str]:
+    if api_key is None:
+        return {}
+    key = api_key.strip()
+    if not key or any(not 0x20 < ord(c) < 0x7F for c in key):
+        raise ConfigurationError(
+            "the API key is empty or has spaces, line breaks or non-ASCII characters",
+            hint="pass `api_key` as the API's owner gave it (the module's api_keys output)",
+        )
+    return {API_KEY_HEADER: key}
+
+
+def _quota_exceeded(answer: Mapping[str, Any]) -> bool:
+    """A 429 for a used-up usage-plan quota: no retry succeeds before its period starts again
+    (a day, a week or a month), unlike a throttled one."""
+    error = answer.get("error")
+    return isinstance(error, dict) and error.get("code") == QUOTA_EXCEEDED

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from . import __version__
+from .api import QUOTA_EXCEEDED
 from .auth import Auth, BearerToken, NoAuth, SigV4
 from .display import BarProgress, LineProgress
 from .errors import (
@@ -23,6 +24,7 @@ from .errors import (
     AuthenticationError,
     ConfigurationError,
     FileChangedError,
+    ScanNotFinished,
     SignedImportError,
     TransferError,
     UploadInterrupted,
@@ -31,7 +33,7 @@ from .journal import Journal
 from .plan import human_size, parse_size
 from .results import ImportResult, ProgressCallback
 from .retry import RetryPolicy
-from .uploader import DEFAULT_CONCURRENCY, Uploader
+from .uploader import DEFAULT_CONCURRENCY, DEFAULT_SCAN_WAIT_SECONDS, Uploader
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -41,6 +43,7 @@ EXIT_AUTH = 4
 EXIT_NOT_FOUND = 5
 EXIT_CONFLICT = 6
 EXIT_TRANSFER = 7
+EXIT_SCAN = 8
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES = """\
@@ -48,12 +51,17 @@ exit codes:
   0    done (upload complete, status shown, import aborted)
   1    unexpected error (a bug: please report it)
   2    bad usage: arguments, options, an unreadable file, no API URL
-  3    the API refused the request (400, 413, 415, ...): its message and what to do are shown
-  4    authentication: no AWS credentials or token, or the API answered 401/403
+  3    the API refused the request (400, 413, 415, ..., or 429 QuotaExceeded: the API key's
+       quota is used up): its message and what to do are shown
+  4    authentication: no AWS credentials or token, or the API answered 401/403 (a missing or
+       unknown API key included)
   5    no such import (404): mistyped, aborted, expired, or another caller's
   6    conflict: the file changed since the upload began, or the import's state forbids the
        command (409, e.g. already complete)
-  7    transfer failed after every retry (network, S3, or API 5xx/429); multipart resumes
+  7    transfer failed after every retry (network, S3, or API 5xx or throttled 429);
+       multipart resumes
+  8    --wait-scan: GuardDuty found threats in the file, could not scan it, or had not
+       scanned it in time (the upload itself is complete)
   130  interrupted (Ctrl-C, SIGTERM); a multipart import resumes: run the same command again
 
 environment:
@@ -61,6 +69,7 @@ environment:
   SIGNED_IMPORT_TOKEN         a Cognito / Lambda authorizer token, instead of --token
   SIGNED_IMPORT_TOKEN_HEADER  the header that carries it (default Authorization)
   SIGNED_IMPORT_AUTH          auto, sigv4, token or none, instead of --auth
+  SIGNED_IMPORT_API_KEY       the API key, when the API has usage plans, instead of --api-key
   SIGNED_IMPORT_STATE_DIR     where the resume journal lives (default
                               $XDG_STATE_HOME/signed-import or ~/.local/state/signed-import)
   AWS_PROFILE, AWS_REGION, ... the usual AWS credential chain, for SigV4 (AWS_IAM)
@@ -115,6 +124,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("SIGNED_IMPORT_TOKEN_HEADER", "Authorization"),
         metavar="NAME",
         help="the header that carries the token (default Authorization)",
+    )
+    group.add_argument(
+        "--api-key",
+        default=os.environ.get("SIGNED_IMPORT_API_KEY"),
+        metavar="KEY",
+        help="your API key, when the API meters consumers with usage plans (sent as x-api-key, "
+        "on top of the authorization); env SIGNED_IMPORT_API_KEY",
     )
     group.add_argument("--profile", help="AWS profile for SigV4 (default: AWS_PROFILE, default)")
     group.add_argument("--region", help="region for SigV4 (default: from the API URL)")
@@ -187,6 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="neither record nor resume this upload in the local journal",
     )
+    upload.add_argument(
+        "--wait-scan",
+        nargs="?",
+        const=DEFAULT_SCAN_WAIT_SECONDS,
+        type=_seconds,
+        metavar="SECONDS",
+        help="after the upload, wait for the API's malware scan (GuardDuty) and exit 0 only if "
+        f"it found no threats (at most SECONDS, default {DEFAULT_SCAN_WAIT_SECONDS:g})",
+    )
     _transfer_options(upload)
     _common(upload)
     upload.set_defaults(func=_upload)
@@ -245,6 +270,7 @@ def _uploader(args: argparse.Namespace, *, journal: bool) -> Uploader:
         journal=Journal() if journal else None,
         retry=args.retry_policy,
         http=args.http_client,
+        api_key=args.api_key,
     )
 
 
@@ -324,8 +350,33 @@ def _run_upload(
         finally:
             if progress is not None:
                 progress.close()
-    out.result(_human(result), result.to_json())
-    return EXIT_OK
+    wait = getattr(args, "wait_scan", None)
+    if wait is None:
+        out.result(_human(result), result.to_json())
+        return EXIT_OK
+    out.note(f"uploaded; waiting for the malware scan of {result.import_id} (at most {wait:g} s)")
+    with _uploader(args, journal=False) as uploader:
+        scan = uploader.wait_for_scan(result.import_id, timeout=wait)
+    clean = scan.get("status") == "no_threats_found"
+    human = f"{_human(result)}\n  malware     {_scan_text(scan)}"
+    out.result(human, {**result.to_json(), "malware_scan": scan})
+    return EXIT_OK if clean else EXIT_SCAN
+
+
+def _scan_text(scan: dict[str, Any]) -> str:
+    text = str(scan.get("status", "?")).replace("_", " ")
+    detail = scan.get("guardduty_status")
+    return f"{text} (GuardDuty: {detail})" if detail else text
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError("between 0 and 86400 seconds")
+    return value
 
 
 def _upload(args: argparse.Namespace, out: _Output) -> int:
@@ -363,7 +414,10 @@ def _status(args: argparse.Namespace, out: _Output) -> int:
     with _uploader(args, journal=False) as uploader:
         state = uploader.status(args.import_id)
     width = max(len(k) for k in state)
-    out.result("\n".join(f"{k:<{width}}  {v}" for k, v in state.items()), state)
+    lines = [
+        f"{k:<{width}}  {_scan_text(v) if k == 'malware_scan' else v}" for k, v in state.items()
+    ]
+    out.result("\n".join(lines), state)
     return EXIT_OK
 
 
@@ -384,6 +438,7 @@ _EXIT_BY_TYPE: tuple[tuple[type[BaseException], int], ...] = (
     (AuthenticationError, EXIT_AUTH),
     (ConfigurationError, EXIT_USAGE),
     (TransferError, EXIT_TRANSFER),
+    (ScanNotFinished, EXIT_SCAN),
 )
 _EXIT_BY_STATUS = {401: EXIT_AUTH, 403: EXIT_AUTH, 404: EXIT_NOT_FOUND, 409: EXIT_CONFLICT}
 
@@ -401,6 +456,8 @@ _FLAGS = {
     "`profile`": "--profile",
     "`region`": "--region",
     "`import_url`": "--api",
+    "`wait_scan`": "--wait-scan",
+    "`api_key`": "--api-key",
     "`forget` does both": "--restart does both",
 }
 _COMMAND = re.compile(r"`((?:abort|resume|status) [^`]+)`")
@@ -415,6 +472,8 @@ def _for_the_command_line(text: str) -> str:
 
 def _exit_code(error: BaseException) -> int:
     if isinstance(error, ApiError):
+        if error.code == QUOTA_EXCEEDED:
+            return EXIT_REFUSED  # no retry helps before the quota's period starts again
         if error.status == 429 or error.status >= 500:
             return EXIT_TRANSFER
         return _EXIT_BY_STATUS.get(error.status, EXIT_REFUSED)

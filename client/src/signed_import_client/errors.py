@@ -50,6 +50,10 @@ class TransferError(SignedImportError):
     """S3 refused or kept failing a PUT; the import stays resumable (multipart)."""
 
 
+class ScanNotFinished(SignedImportError):
+    """GuardDuty had not scanned the import when the wait for it ended."""
+
+
 class FileChangedError(SignedImportError):
     """The file is not the one the import began with: resuming would mix two versions."""
 
@@ -73,6 +77,10 @@ _HINTS_BY_CODE = {
     "BadDigest": "S3 computed another checksum than the file's: did the file change? retry",
     "AlreadyComplete": "the import is already complete; `status ID` shows it",
     "NotMultipart": "a single-PUT import has nothing to resume or abort: its URL just expires",
+    "InvalidApiKey": "this API meters consumers by API key: pass `api_key` (the key the API's "
+    "owner gave you, from the module's api_keys output); a key that worked may be disabled",
+    "QuotaExceeded": "your API key's quota is used up until its period (a day, week or month) "
+    "starts again; ask the API's owner for a larger plan. A multipart upload resumes then",
 }
 _HINTS_BY_STATUS = {
     400: "the request was refused as invalid; fix it and run the command again",

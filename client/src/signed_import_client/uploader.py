@@ -18,7 +18,7 @@ import mimetypes
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO
 
 import httpx
@@ -30,6 +30,7 @@ from .errors import (
     ApiError,
     ConfigurationError,
     FileChangedError,
+    ScanNotFinished,
     SignedImportError,
     TransferError,
     UploadInterrupted,
@@ -43,6 +44,8 @@ from .source import BytesSource, FileSource, Source, StreamSource
 from .transfer import PutRefused, SignedRequest, Transfer
 
 DEFAULT_CONCURRENCY = 8
+# How long `wait_for_scan` waits for GuardDuty by default: most scans take seconds to minutes.
+DEFAULT_SCAN_WAIT_SECONDS = 900.0
 # A stream up to this size is read into memory and imported as the server plans it; a longer
 # one asks for multipart, so that it is read once, a part at a time.
 STREAM_IN_MEMORY = 8 * 1024 * 1024
@@ -71,6 +74,7 @@ class Uploader:
         retry: RetryPolicy | None = None,
         timeout: float = 120.0,
         http: httpx.Client | None = None,
+        api_key: str | None = None,
     ) -> None:
         if not 1 <= concurrency <= 64:
             raise ConfigurationError(f"concurrency must be 1 to 64, not {concurrency}")
@@ -91,7 +95,7 @@ class Uploader:
             ),
             headers={"User-Agent": USER_AGENT},
         )
-        self.api = ApiClient(import_url, auth, http=self.http, retry=self.retry)
+        self.api = ApiClient(import_url, auth, http=self.http, retry=self.retry, api_key=api_key)
         self.import_url = self.api.import_url
 
     def close(self) -> None:
@@ -150,6 +154,38 @@ class Uploader:
 
     def status(self, import_id: str) -> dict[str, Any]:
         return self.api.status(import_id)
+
+    def wait_for_scan(
+        self,
+        import_id: str,
+        *,
+        timeout: float = DEFAULT_SCAN_WAIT_SECONDS,
+        interval: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> dict[str, Any]:
+        """Poll GET /import/{id} until GuardDuty has scanned the stored import (the module's
+        malware_protection): its `malware_scan` answer, whose "status" is no_threats_found,
+        threats_found or failed. ScanNotFinished after `timeout` seconds of pending; a
+        ConfigurationError when the API reports no scan at all (no malware_protection)."""
+        deadline = clock() + timeout
+        while True:
+            state = self.api.status(import_id)
+            scan = state.get("malware_scan")
+            if state.get("status") == "complete" and scan is None:
+                raise ConfigurationError(
+                    "this API does not scan imports for malware (no malware_scan in its answers)",
+                    hint="drop `wait_scan`, or ask the API's owner to set malware_protection",
+                )
+            if isinstance(scan, dict) and scan.get("status") not in (None, "pending"):
+                return scan
+            if clock() >= deadline:
+                raise ScanNotFinished(
+                    f"import {import_id}: the malware scan is still pending after {timeout:g} s",
+                    hint=f"`status {import_id}` shows it later; a large file takes longer to scan",
+                    import_id=import_id,
+                )
+            sleep(interval)
 
     def abort(self, import_id: str) -> None:
         """Abort a multipart import (S3 frees its parts) and forget it in the journal."""

@@ -31,6 +31,7 @@ class AwsTarget:
     name = "aws"
     http2 = True
     verifies_authorization = True
+    scans_for_malware = True
 
     def __init__(self, terraform: Terraform, region: str) -> None:
         self._terraform = terraform

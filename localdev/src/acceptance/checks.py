@@ -20,9 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acceptance.guardduty import EICAR, SCAN_TAG
 from acceptance.target import LISTED_ORIGIN, SECOND_ORIGIN, UNLISTED_ORIGIN, Target
 
 MIB = 1024 * 1024
+# examples/complete's consumers (api_consumers): the checks call as the partner; the evaluation
+# key's quota (usage_plans) is used up by the usage-plan check.
+PARTNER = "acme-logistics"
+EVALUATION = "evaluation"
+EVALUATION_QUOTA = 50
 CLI = str(Path(sys.executable).with_name("signed-import"))
 RESOURCE_POLICY_SID = "OnlyFromAllowedNetworks"  # examples/complete's Deny statement
 # Above examples/complete's multipart threshold (the module's default, 100 MiB): 21 parts of 5 MiB.
@@ -44,26 +50,43 @@ class Context:
     def bucket(self) -> str:
         return str(self.target.outputs["bucket_name"])
 
-    def cli(self, *args: str, stdin: int | None = None) -> subprocess.Popen[bytes]:
-        env = {
+    def api_key(self, consumer: str = PARTNER) -> str:
+        return str(self.target.outputs["api_keys"][consumer])
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What an API call sends: the partner's token and API key, a JSON body."""
+        return {
+            "Authorization": self.token,
+            "x-api-key": self.api_key(),
+            "Content-Type": "application/json",
+        }
+
+    def cli(
+        self, *args: str, stdin: int | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """The CLI as the partner (`env` adds or replaces variables)."""
+        environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.scratch),
             "SIGNED_IMPORT_API": self.target.import_url,
             "SIGNED_IMPORT_TOKEN": self.token,
+            "SIGNED_IMPORT_API_KEY": self.api_key(),
             "SIGNED_IMPORT_STATE_DIR": str(self.scratch / "state"),
             "PYTHONUNBUFFERED": "1",
+            **(env or {}),
         }
         return subprocess.Popen(
             [CLI, *args],
-            env=env,
+            env=environment,
             cwd=self.scratch,
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
 
-    def run_cli(self, *args: str) -> tuple[int, str, str]:
-        process = self.cli(*args)
+    def run_cli(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+        process = self.cli(*args, env=env)
         out, err = process.communicate(timeout=600)
         return process.returncode, out.decode(), err.decode()
 
@@ -118,7 +141,22 @@ def cognito_id_token(target: Target) -> str:
 # --- uploads with the CLI ----------------------------------------------------------------
 
 
+def _await_scan(ctx: Context, key: str, timeout: float = 600) -> None:
+    """Where GuardDuty scans the imports and the bucket lets no one read an unscanned one, wait
+    for its tag (locally nothing is refused)."""
+    if not ctx.target.scans_for_malware:
+        return
+    s3, deadline = ctx.target.client("s3"), time.monotonic() + timeout
+    while True:
+        tags = s3.get_object_tagging(Bucket=ctx.bucket, Key=key)["TagSet"]
+        if any(tag["Key"] == SCAN_TAG for tag in tags):
+            return
+        expect(time.monotonic() < deadline, f"{key}: not scanned after {timeout:g} s")
+        time.sleep(5)
+
+
 def _stored_sha256(ctx: Context, key: str) -> tuple[int, str]:
+    _await_scan(ctx, key)
     body = ctx.target.client("s3").get_object(Bucket=ctx.bucket, Key=key)["Body"]
     digest = hashlib.sha256()
     size = 0
@@ -266,10 +304,10 @@ def cors_and_errors(ctx: Context) -> str:
     """Preflights and error answers from a listed and an unlisted origin, over HTTP/1.1 and
     HTTP/2: what a browser gets (and whether it may read it) in each case."""
     url = ctx.target.import_url
-    auth = {"Authorization": ctx.token, "Content-Type": "application/json"}
+    auth = ctx.headers
     preflight_headers = {
         "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type",
+        "Access-Control-Request-Headers": "authorization,content-type,x-api-key",
     }
     for http2 in (False, True):
         for origin, listed in ((LISTED_ORIGIN, True), (UNLISTED_ORIGIN, False)):
@@ -281,6 +319,11 @@ def cors_and_errors(ctx: Context) -> str:
             expect(preflight.status == 204, f"preflight {where}: {preflight.status}")
             allowed = preflight.headers.get("access-control-allow-origin")
             expect(allowed == echoed, f"preflight {where}: Access-Control-Allow-Origin {allowed}")
+            allowed_headers = preflight.headers.get("access-control-allow-headers", "")
+            expect(
+                "x-api-key" in allowed_headers.lower().split(","),
+                f"preflight {where}: Access-Control-Allow-Headers {allowed_headers}",
+            )
             if http2 and ctx.target.http2:
                 expect(preflight.version == "2", f"curl spoke HTTP/{preflight.version}")
 
@@ -304,10 +347,8 @@ def cors_and_errors(ctx: Context) -> str:
 
             if ctx.target.verifies_authorization:
                 csv = '{"size": 5, "content_type": "text/csv"}'
-                anonymous = curl(
-                    ctx, "POST", url, {"Content-Type": "application/json", "Origin": origin},
-                    csv, http2=http2,
-                )  # fmt: skip
+                keyed = {"x-api-key": ctx.api_key(), "Content-Type": "application/json"}
+                anonymous = curl(ctx, "POST", url, {**keyed, "Origin": origin}, csv, http2=http2)
                 expect(anonymous.status == 401, f"no token {where}: {anonymous.status}")
                 expect(_error_code(anonymous) == "Unauthorized", f"no token {where}")
     spoken = (
@@ -349,7 +390,7 @@ def body_change_keeps_the_resource_policy(ctx: Context) -> str:
     policy = apigateway.get_rest_api(restApiId=api_id).get("policy") or ""
     expect(RESOURCE_POLICY_SID in policy, f"resource policy after the body change: {policy!r}")
     body = '{"size": 5, "content_type": "text/csv"}'
-    headers = {"Authorization": ctx.token, "Content-Type": "application/json"}
+    headers = ctx.headers
     for _ in range(30):  # a new deployment takes a few seconds to serve
         answer = curl(ctx, "POST", ctx.target.import_url, headers, body, http2=False)
         if answer.status == 201:
@@ -357,6 +398,87 @@ def body_change_keeps_the_resource_policy(ctx: Context) -> str:
         time.sleep(2)
     expect(answer.status == 201, f"after the body change: {answer.status} {answer.body!r}")
     return f"policy statement {RESOURCE_POLICY_SID} kept; POST /import still 201"
+
+
+def usage_plans(ctx: Context) -> str:
+    """A call without an API key is refused (403 InvalidApiKey); the evaluation consumer's
+    daily quota runs out (429 QuotaExceeded, after about EVALUATION_QUOTA calls: API Gateway
+    applies quotas on a best-effort basis), and the CLI then says so without retrying."""
+    url, body = ctx.target.import_url, '{"size": 5, "content_type": "text/csv"}'
+    keyless = {k: v for k, v in ctx.headers.items() if k != "x-api-key"}
+    refused = curl(ctx, "POST", url, keyless, body, http2=False)
+    expect(refused.status == 403, f"without a key: {refused.status} {refused.body!r}")
+    expect(_error_code(refused) == "InvalidApiKey", f"without a key: {refused.body!r}")
+
+    evaluation = {**keyless, "x-api-key": ctx.api_key(EVALUATION)}
+    admitted = throttled = 0
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and admitted <= 2 * EVALUATION_QUOTA:
+        answer = curl(ctx, "POST", url, evaluation, body, http2=False)
+        if answer.status == 201:
+            admitted += 1
+        elif answer.status == 429 and _error_code(answer) == "Throttled":
+            throttled += 1
+            time.sleep(1)
+        else:
+            break
+    expect(answer.status == 429, f"after {admitted} calls: {answer.status} {answer.body!r}")
+    expect(_error_code(answer) == "QuotaExceeded", f"after {admitted} calls: {answer.body!r}")
+    expect(EVALUATION_QUOTA <= admitted <= 2 * EVALUATION_QUOTA, f"{admitted} calls admitted")
+
+    path = ctx.scratch / "quota.csv"
+    path.write_bytes(b"order_id\n1\n")
+    code, out, err = ctx.run_cli(
+        "upload", str(path), "--json", env={"SIGNED_IMPORT_API_KEY": ctx.api_key(EVALUATION)}
+    )
+    printed = json.loads(out)
+    expect(code == 3 and printed["code"] == "QuotaExceeded", f"exit {code}: {out} {err}")
+    expect("quota is used up" in printed["hint"], printed)
+    return (
+        f"403 InvalidApiKey without a key; QuotaExceeded after {admitted} calls "
+        f"({throttled} throttled on the way); the CLI exits 3 at once"
+    )
+
+
+def malware_scan(ctx: Context) -> str:
+    """A clean CSV and the EICAR test file, each uploaded with `--wait-scan`: the clean one
+    exits 0 once GuardDuty tagged it NO_THREATS_FOUND, the EICAR one exits 8 with
+    threats_found, and `status` shows each result. On AWS the bucket policy then refuses to
+    read the EICAR import (tag-based access control) and lets the clean one be read."""
+    results = {}
+    for name, data in (("clean.csv", b"order_id\n1\n"), ("eicar.csv", EICAR)):
+        path = ctx.scratch / name
+        path.write_bytes(data)
+        code, out, _ = ctx.run_cli("upload", str(path), "--json", "--wait-scan", "600")
+        printed = json.loads(out)
+        results[name] = (code, printed)
+        status_code, status_out, _ = ctx.run_cli("status", printed["import_id"], "--json")
+        expect(status_code == 0, f"status of {name}: exit {status_code}")
+        expect(
+            json.loads(status_out)["malware_scan"] == printed["malware_scan"],
+            f"status of {name}: {status_out}",
+        )
+    clean_code, clean = results["clean.csv"]
+    eicar_code, eicar = results["eicar.csv"]
+    expect(clean_code == 0, f"clean file: exit {clean_code}, {clean}")
+    expect(clean["malware_scan"]["status"] == "no_threats_found", clean)
+    expect(eicar_code == 8, f"EICAR test file: exit {eicar_code}, {eicar}")
+    expect(eicar["malware_scan"]["status"] == "threats_found", eicar)
+    if not ctx.target.scans_for_malware:
+        return (
+            "--wait-scan: exit 0 when clean, 8 for the EICAR file (tagged by the local stand-in "
+            "for GuardDuty); the refused read of an unscanned or infected import: AWS only"
+        )
+    s3 = ctx.target.client("s3")
+    s3.get_object(Bucket=ctx.bucket, Key=clean["key"])["Body"].read()
+    try:
+        s3.get_object(Bucket=ctx.bucket, Key=eicar["key"])
+    except s3.exceptions.ClientError as refused:
+        denied = refused.response.get("Error", {}).get("Code")
+    else:
+        denied = None
+    expect(denied == "AccessDenied", f"reading the infected import: {denied or 'allowed'}")
+    return "--wait-scan: exit 0 when clean, 8 for the EICAR file; reading it is AccessDenied"
 
 
 def runtime_botocore(ctx: Context) -> str:
@@ -373,6 +495,8 @@ CHECKS: list[Callable[[Context], str]] = [
     multipart_interrupted_and_resumed,
     cors_and_errors,
     access_log_is_json,
+    usage_plans,
+    malware_scan,
     runtime_botocore,
     body_change_keeps_the_resource_policy,  # last: it changes the API
 ]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from acceptance.checks import empty_bucket
+from acceptance.guardduty import GuardDutyStandIn
 from acceptance.target import EXAMPLE, ROOT
 from localdev.emulator import MotoServer
 from localdev.gateway import LocalGateway
@@ -46,11 +47,18 @@ def _override(endpoint: str) -> str:
   }}
 }}
 
-# moto evaluates bucket policies but ignores their conditions, so the TLS-only and the
-# conditional-writes Deny statements would refuse every object call (as in examples/local).
+# moto evaluates bucket policies but ignores their conditions, so the TLS-only, the
+# conditional-writes and the scanned-reads-only Deny statements would refuse every object call
+# (as in examples/local). moto runs no GuardDuty: the scan is an existing plan's, played by
+# acceptance.guardduty's stand-in.
 module "imports" {{
   attach_deny_insecure_transport_policy = false
   enforce_conditional_writes            = false
+  malware_protection = {{
+    plan                  = "EXISTING"
+    role_arn              = "arn:aws:iam::123456789012:role/local-malware-scan"
+    block_unscanned_reads = false
+  }}
 }}
 """
 
@@ -79,6 +87,8 @@ class LocalTarget:
     name = "local"
     http2 = False
     verifies_authorization = False
+    # No GuardDuty scans here (its stand-in tags), and no bucket policy condition is evaluated.
+    scans_for_malware = False
 
     def __init__(self, moto: MotoServer, terraform: Terraform, signer_log: _Records) -> None:
         self._moto = moto
@@ -149,4 +159,6 @@ def deployed(moto: MotoServer, scratch: Path) -> Iterator[LocalTarget]:
         stack.callback(logger.setLevel, logger.level)
         logger.setLevel(logging.INFO)  # the init line is INFO, as Lambda's log level lets it
         _, target.gateway = stack.enter_context(serving(moto, target.outputs))
+        bucket = str(target.outputs["bucket_name"])
+        stack.enter_context(GuardDutyStandIn(moto.client("s3"), bucket, prefix=""))
         yield target

@@ -22,6 +22,9 @@ class Target(Protocol):
     http2: bool
     # Requests without a valid token are refused (the local gateway verifies no token).
     verifies_authorization: bool
+    # GuardDuty scans the imports and the bucket policy refuses reads of unscanned ones (locally
+    # a stand-in tags them, and moto evaluates no policy condition).
+    scans_for_malware: bool
 
     @property
     def outputs(self) -> Mapping[str, Any]: ...

@@ -7,7 +7,9 @@ demo:      start moto, terraform apply examples/local, serve the API from the de
            on a file; then destroy and stop, also on failure or Ctrl-C.
 --serve:   the same stack kept running for manual curl, `signed-import` or browser use until
            Ctrl-C; `--cors-origin ORIGIN` (repeatable) lets a web page on that origin use it, and
-           the page URL of examples/browser is printed for each loopback origin.
+           the page URL of examples/browser is printed for each loopback origin;
+           `--api-consumer NAME` (repeatable) gives NAME an API key on a usage plan, which every
+           route then requires.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -87,15 +90,21 @@ def _interrupt_on_signals() -> None:
 
 
 @contextmanager
-def demo_stack(cors_origins: list[str] | None = None) -> Iterator[tuple[MotoServer, MotoStack]]:
+def demo_stack(
+    cors_origins: list[str] | None = None, api_consumers: list[str] | None = None
+) -> Iterator[tuple[MotoServer, MotoStack]]:
     """The emulator and the deployed stack, torn down in reverse order whatever happens."""
-    variables = {"cors_allowed_origins": json.dumps(cors_origins)} if cors_origins else None
+    variables = {}
+    if cors_origins:
+        variables["cors_allowed_origins"] = json.dumps(cors_origins)
+    if api_consumers:
+        variables["api_consumers"] = json.dumps(api_consumers)
     with tempfile.TemporaryDirectory(prefix="signed-import-demo-") as state_dir:
         moto = MotoServer()
         with timed(f"starting moto_server on {moto.endpoint}"):
             moto.start()
         try:
-            with deployed(moto, Path(state_dir), variables, timed=timed) as stack:
+            with deployed(moto, Path(state_dir), variables or None, timed=timed) as stack:
                 code_sha256 = stack.function["CodeSha256"]
                 step(f"signer loaded from the deployed zip (CodeSha256 {code_sha256})")
                 yield moto, stack
@@ -238,8 +247,9 @@ def run_demo() -> None:
     step(f"demo finished in {time.perf_counter() - started:.1f} s; nothing left running")
 
 
-def browser_page_steps(origins: list[str], invoke_url: str) -> str:
-    """How to open examples/browser against this API, for each origin it can be served on."""
+def browser_page_steps(origins: list[str], invoke_url: str, api_key: str | None = None) -> str:
+    """How to open examples/browser against this API, for each origin it can be served on (with
+    a consumer's API key when the routes require one)."""
     if not origins:
         return """
 A web page: restart with its origin allowed, e.g.
@@ -256,6 +266,8 @@ A web page: restart with its origin allowed, e.g.
             lines.append(f"  {origin}: serve examples/browser there yourself")
             continue
         page = f"{origin}/index.html?api={quote(invoke_url, safe=':/')}&token=local"
+        if api_key is not None:
+            page += f"&api_key={quote(api_key, safe='')}"
         lines += [
             f"  python3 -m http.server {url.port} --bind 127.0.0.1   # in examples/browser",
             f"  open {page}",
@@ -269,11 +281,22 @@ A web page: restart with its origin allowed, e.g.
     return "\n".join(lines)
 
 
-def serve_forever(cors_origins: list[str]) -> None:
-    with demo_stack(cors_origins) as (moto, stack):
+def api_key_lines(keys: dict[str, str]) -> str:
+    """The consumers' API keys, and what the routes then require."""
+    if not keys:
+        return ""
+    lines = ["", "Every route requires an API key (x-api-key; the CLI's --api-key):"]
+    lines += [f"  {consumer}: {key}" for consumer, key in sorted(keys.items())]
+    return "\n".join(lines) + "\n"
+
+
+def serve_forever(cors_origins: list[str], api_consumers: list[str] | None = None) -> None:
+    with demo_stack(cors_origins, api_consumers) as (moto, stack):
         import_url = stack.import_url
         invoke_url = stack.gateway.invoke_url
         outputs = stack.outputs
+        keys: dict[str, str] = dict(outputs.get("api_keys") or {})
+        first_key = keys[api_consumers[0]] if api_consumers else None
         print(
             f"""
 Local API ready. Authorization is not enforced locally; the caller is the access key id of a
@@ -299,7 +322,7 @@ Multipart: add "multipart": true (and "part_size") to the POST body, then
   GET  {import_url}/<import_id>/parts
   POST {import_url}/<import_id>/complete  {{"parts": [{{"part_number": 1, "etag": "..."}}]}}
   GET  {import_url}/<import_id>           DELETE aborts
-{browser_page_steps(cors_origins, invoke_url)}
+{api_key_lines(keys)}{browser_page_steps(cors_origins, invoke_url, first_key)}
 S3 endpoint (moto): {moto.endpoint}   bucket: {outputs["bucket_name"]}
 Press Ctrl-C to destroy the stack and stop.
 """,
@@ -322,6 +345,13 @@ def _origin(text: str) -> str:
     return f"{url.scheme}://{url.netloc}"
 
 
+def _consumer(text: str) -> str:
+    """A consumer name as the module's api_consumers takes it."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,128}", text):
+        raise argparse.ArgumentTypeError(f"not a consumer name: {text!r} (letters, digits, .-_)")
+    return text
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--serve", action="store_true", help="keep the local API running")
@@ -334,12 +364,23 @@ def main() -> int:
         help="with --serve: a web page origin allowed to use the API, e.g. http://127.0.0.1:8080 "
         "(repeatable; the module's cors_allowed_origins)",
     )
+    parser.add_argument(
+        "--api-consumer",
+        action="append",
+        default=[],
+        metavar="NAME",
+        type=_consumer,
+        help="with --serve: a consumer given an API key on a local usage plan (repeatable; the "
+        "routes then require a key, as with the module's usage_plans and api_consumers)",
+    )
     args = parser.parse_args()
     if args.cors_origin and not args.serve:
         parser.error("--cors-origin needs --serve")
+    if args.api_consumer and not args.serve:
+        parser.error("--api-consumer needs --serve")
     _interrupt_on_signals()
     try:
-        serve_forever(args.cors_origin) if args.serve else run_demo()
+        serve_forever(args.cors_origin, args.api_consumer) if args.serve else run_demo()
     except KeyboardInterrupt:
         print("\ninterrupted: everything started was stopped and destroyed", file=sys.stderr)
         return 130

@@ -17,7 +17,7 @@ from typing import Any
 from localdev import REPOSITORY
 from localdev.deployed_lambda import load_deployed_handler
 from localdev.emulator import LOOPBACK, MotoServer
-from localdev.gateway import LocalGateway
+from localdev.gateway import LocalGateway, UsagePlans
 from localdev.terraform import Terraform
 
 ROOT = REPOSITORY
@@ -166,6 +166,9 @@ def serving(
         function_name=configuration["FunctionName"],
         function_timeout_ms=int(configuration["Timeout"]) * 1000,
         access_log_format=stage.get("accessLogSettings", {}).get("format"),
+        usage_plans=UsagePlans.from_apigateway(
+            moto.client("apigateway"), outputs["rest_api_id"], outputs["stage_name"]
+        ),
     ) as gateway:
         gateway.serve(LOOPBACK, 0)
         yield configuration, gateway

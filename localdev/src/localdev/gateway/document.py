@@ -34,6 +34,7 @@ class Operation:
     # (location, name) of each required header or query parameter, when a validator checks them
     required_parameters: tuple[tuple[str, str], ...] = ()
     mock: Mapping[str, Any] | None = None  # a MOCK integration (CORS preflights), else Lambda
+    api_key_required: bool = False  # an x-api-key scheme among its security requirement's
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,14 @@ def _body_validator(
 def _authorizer(
     security: list[dict[str, list[str]]], schemes: Mapping[str, Any], where: str
 ) -> Authorizer:
-    """The authorizer API Gateway would run: a method has one, its first security scheme."""
-    names = [name for requirement in security for name in requirement]
+    """The authorizer API Gateway would run: a method has one, its first security scheme that
+    is not the API key."""
+    names = [
+        name
+        for requirement in security
+        for name in requirement
+        if not _is_api_key(schemes.get(name, {}))
+    ]
     if not names:
         return Authorizer("none")
     if names[0] not in schemes:
@@ -175,7 +182,7 @@ def _authorizer(
             return Authorizer("custom", source.group(1))
         header = scheme.get("name") if scheme.get("in") == "header" else None
         return Authorizer("custom", str(header or "Authorization"))
-    return Authorizer("none")  # e.g. an API key requirement: no authorizer, no identity
+    return Authorizer("none")
 
 
 def _operation(
@@ -200,6 +207,21 @@ def _operation(
         authorizer=_authorizer(security, schemes, where),
         required_parameters=_required_parameters(validator, path_item, spec),
         mock=integration if kind == "mock" else None,
+        api_key_required=any(
+            _is_api_key(schemes.get(name, {})) for requirement in security for name in requirement
+        ),
+    )
+
+
+def _is_api_key(scheme: Mapping[str, Any]) -> bool:
+    """An API key requirement ("Configure a method to use API keys with an OpenAPI
+    definition"): an apiKey scheme in the x-api-key header that no authorizer reads."""
+    return (
+        scheme.get("type") == "apiKey"
+        and scheme.get("in") == "header"
+        and str(scheme.get("name", "")).lower() == "x-api-key"
+        and "x-amazon-apigateway-authtype" not in scheme
+        and "x-amazon-apigateway-authorizer" not in scheme
     )
 
 

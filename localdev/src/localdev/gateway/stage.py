@@ -33,6 +33,7 @@ from localdev.gateway.proxy import (
 )
 from localdev.gateway.responses import gateway_response
 from localdev.gateway.server import MAX_PAYLOAD_BYTES, Server
+from localdev.gateway.usage_plans import API_KEY_HEADER, UsagePlans
 
 LOGGER = logging.getLogger("localdev.gateway")
 ACCESS_LOGGER = logging.getLogger("localdev.gateway.access")
@@ -115,11 +116,15 @@ class LocalGateway:
         function_name: str = "signed-import",
         function_timeout_ms: int | None = None,
         access_log_format: str | None = None,
+        usage_plans: UsagePlans | None = None,
     ) -> None:
         """`function_timeout_ms`: the function's own timeout (its configuration's Timeout),
         after which Lambda stops an invocation and API Gateway answers 502; None leaves only
         the integration timeout of each operation (504). `access_log_format`: the stage's
-        (accessLogSettings.format); each request's line is logged and kept in `access_log`."""
+        (accessLogSettings.format); each request's line is logged and kept in `access_log`.
+        `usage_plans`: the stage's usage plans and their keys, which a method that requires an
+        API key admits by; None has no key, so such a method refuses every request (as API
+        Gateway does a key on no plan of the stage)."""
         if not re.fullmatch(r"[A-Za-z0-9_-]+", stage):
             raise ValueError(f"invalid stage name {stage!r}")
         self.stage = stage
@@ -128,6 +133,7 @@ class LocalGateway:
         self.function_name = function_name
         self.function_timeout_ms = function_timeout_ms
         self._invoke = invoke
+        self._usage_plans = usage_plans if usage_plans is not None else UsagePlans({})
         self._gateway_responses: Mapping[str, Any] = document.get(
             "x-amazon-apigateway-gateway-responses", {}
         )
@@ -141,7 +147,7 @@ class LocalGateway:
             "without verification (the SigV4 access key id, the JWT's claims, or the identity "
             "source header; a fixed local caller without one). In AWS "
             + "; ".join(requirements or ["no method is defined"])
-            + "."
+            + ". API keys and usage plans are enforced."
         )
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -270,13 +276,9 @@ class LocalGateway:
             )
         route, operation, resource_path, path_parameters = found
         request.context["resourcePath"] = route.template
-        missing = self._missing_parameters(operation, request)
-        if missing:
-            message = f"Missing required request parameters: [{', '.join(missing)}]"
-            return self._gateway_response("BAD_REQUEST_PARAMETERS", message, request)
-        validator = operation.body_validator
-        if validator is not None and not self._body_is_valid(validator, request):
-            return self._gateway_response("BAD_REQUEST_BODY", "Invalid request body", request)
+        refused = self._refusal(operation, request)
+        if refused is not None:
+            return self._gateway_response(*refused, request)
         if operation.mock is not None:
             mocked = mock.respond(operation.mock, request.headers)
             headers = (*mocked.headers, ("x-amzn-RequestId", request.request_id))
@@ -291,6 +293,24 @@ class LocalGateway:
             binary_media_types=self._binary_media_types,
         )
         return self._integrate(operation, event, request)
+
+    def _refusal(self, operation: Operation, request: Request) -> tuple[str, str] | None:
+        """The gateway response type and message refusing the request before its integration:
+        its API key (usage plans), then its parameters and body (the request validator)."""
+        if operation.api_key_required:
+            refused = self._usage_plans.admit(request.header(API_KEY_HEADER))
+            if refused is not None:
+                return refused
+        missing = self._missing_parameters(operation, request)
+        if missing:
+            return (
+                "BAD_REQUEST_PARAMETERS",
+                f"Missing required request parameters: [{', '.join(missing)}]",
+            )
+        validator = operation.body_validator
+        if validator is not None and not self._body_is_valid(validator, request):
+            return "BAD_REQUEST_BODY", "Invalid request body"
+        return None
 
     @staticmethod
     def _missing_parameters(operation: Operation, request: Request) -> list[str]:
