@@ -257,7 +257,8 @@ data "aws_iam_policy_document" "uploads_through_vpc_endpoints" {
 
 # AWS's tag-based access control for Malware Protection for S3: an import is readable only once
 # GuardDuty tagged it NO_THREATS_FOUND, and only GuardDuty's role sets that tag (on an object,
-# or in the upload itself). aws:PrincipalArn is the role's ARN for every session of it.
+# or in the upload itself). aws:PrincipalArn is the role's ARN for every session of it. Objects
+# stored before the plan scanned anything stay unreadable until scanned on demand.
 data "aws_iam_policy_document" "scanned_reads_only" {
   count = local.block_unscanned ? 1 : 0
 
@@ -285,15 +286,23 @@ data "aws_iam_policy_document" "scanned_reads_only" {
     }
   }
 
+  # Setting the scan tag is GuardDuty's alone. Removing it (a tag set without it, or a delete)
+  # fails closed: the import is unreadable again.
   statement {
     sid       = "DenyScanTagsButGuardDutys"
     effect    = "Deny"
-    actions   = ["s3:PutObjectTagging", "s3:PutObjectVersionTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"]
+    actions   = ["s3:PutObjectTagging", "s3:PutObjectVersionTagging"]
     resources = [local.objects_arn]
 
     principals {
       type        = "*"
       identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "s3:RequestObjectTagKeys"
+      values   = ["GuardDutyMalwareScanStatus"]
     }
 
     condition {

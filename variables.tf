@@ -161,7 +161,7 @@ variable "enforce_conditional_writes" {
 }
 
 variable "eventbridge_notifications" {
-  description = "Only when create_bucket is true. Send the bucket's S3 events to Amazon EventBridge, so that \"Object Created\" events under `key_prefix` (a single PUT or a completed multipart upload) can be routed to any target with the `object_created_event_pattern` output. EventBridge charges per event delivered to a rule that matches it. False sends no events; with an existing bucket its owner decides (the output's pattern then matches only if they enable EventBridge)."
+  description = "Only when create_bucket is true. Send the bucket's S3 events to Amazon EventBridge, so that \"Object Created\" events under `key_prefix` (a single PUT or a completed multipart upload) can be routed to any target with the `object_created_event_pattern` output. EventBridge charges per event delivered to a rule that matches it. False sends no events (malware_protection's GuardDuty plan turns them on all the same: it listens to them); with an existing bucket its owner decides (the output's pattern then matches only if they enable EventBridge)."
   type        = bool
   default     = true
   nullable    = false
@@ -172,7 +172,7 @@ variable "eventbridge_notifications" {
 ################################################################################
 
 variable "malware_protection" {
-  description = "GuardDuty Malware Protection for S3 on the imports (objects under key_prefix). GET /import/{id} and the completion answer then report each import's scan result (pending, no_threats_found, threats_found or failed), read from the GuardDutyMalwareScanStatus tag GuardDuty puts on the object. plan = \"CREATE\" (default) makes the protection plan, tagging on, and the IAM role GuardDuty scans with; \"EXISTING\" relies on a plan managed elsewhere for this bucket and prefix (with tagging on), whose role role_arn names. block_unscanned_reads (default true) adds AWS's tag-based access control to the bucket policy: an import can be read (s3:GetObject) only once GuardDuty tagged it NO_THREATS_FOUND, and no one but GuardDuty may set that tag; the GuardDuty role and the signer (which reads metadata only) are exempt. Null: no scanning."
+  description = "GuardDuty Malware Protection for S3 on the imports (objects under key_prefix). GET /import/{id} and the completion answer then report each import's scan result (pending, no_threats_found, threats_found or failed), read from the GuardDutyMalwareScanStatus tag GuardDuty puts on the object. plan = \"CREATE\" (default) makes the protection plan, tagging on, and the IAM role GuardDuty scans with; \"EXISTING\" relies on a plan managed elsewhere for this bucket and prefix (with tagging on), whose role role_arn names. block_unscanned_reads (default true) adds AWS's tag-based access control to the bucket policy: an import can be read (s3:GetObject) only once GuardDuty tagged it NO_THREATS_FOUND, and no one but GuardDuty may set that tag; the GuardDuty role and the signer (which reads metadata only) are exempt. GuardDuty scans objects created once the plan is active: imports stored before stay pending (and, blocked, unreadable) until scanned on demand. Null: no scanning."
   type = object({
     plan                  = optional(string, "CREATE")
     role_arn              = optional(string)

@@ -243,3 +243,13 @@ run "plan_names_fit_api_gateway" {
 
   expect_failures = [var.usage_plans]
 }
+
+run "consumer_names_fit_api_gateway" {
+  command = plan
+
+  variables {
+    api_consumers = { "acme corp" = { usage_plan = "partners" } }
+  }
+
+  expect_failures = [var.api_consumers]
+}

@@ -106,10 +106,10 @@ def test_8_a_scan_still_pending_at_the_deadline(tmp_path: Path) -> None:
         result = uploader.upload(path)
         with pytest.raises(ScanNotFinished, match="still pending after 30 s"):
             uploader.wait_for_scan(
-                result.import_id, timeout=30, interval=5, sleep=sleep, clock=lambda: now[0]
+                result.import_id, timeout=30, interval=2, sleep=sleep, clock=lambda: now[0]
             )
 
-    assert module.polls == 7  # at 0, 5, ... 30 s
+    assert module.polls == 7  # at 0, 2, 5, 9.5, 16.25, 26.4 and 30 s: a growing wait, to the end
 
 
 def test_2_an_api_without_scanning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -223,17 +223,26 @@ module "imports" {
 }
 
 ################################################################################
-# Every completed import (single PUT or multipart) lands on a queue
+# Every import GuardDuty found clean (single PUT or multipart) lands on a queue: with
+# malware_protection an import is readable once scanned, not once created
 ################################################################################
 
+locals {
+  scan_results = jsondecode(module.imports.malware_scan_result_event_pattern)
+}
+
 resource "aws_cloudwatch_event_rule" "imported" {
-  name          = "orders-import-object-created"
-  description   = "Objects created under the import prefix"
-  event_pattern = module.imports.object_created_event_pattern
+  name        = "orders-import-scanned-clean"
+  description = "Imports GuardDuty scanned and found clean"
+  event_pattern = jsonencode(merge(local.scan_results, {
+    detail = merge(local.scan_results.detail, {
+      scanResultDetails = { scanResultStatus = ["NO_THREATS_FOUND"] }
+    })
+  }))
 }
 
 resource "aws_sqs_queue" "imported" {
-  name                      = "orders-import-object-created"
+  name                      = "orders-import-scanned-clean"
   sqs_managed_sse_enabled   = true
   message_retention_seconds = 1209600
 }

@@ -20,7 +20,7 @@ output "openapi_document" {
 }
 
 output "imported_queue_url" {
-  description = "SQS queue receiving an EventBridge \"Object Created\" event for every completed import."
+  description = "SQS queue receiving GuardDuty's scan result event for every import found clean (readable from then on)."
   value       = aws_sqs_queue.imported.id
 }
 

@@ -160,22 +160,27 @@ class Uploader:
         import_id: str,
         *,
         timeout: float = DEFAULT_SCAN_WAIT_SECONDS,
-        interval: float = 5.0,
-        sleep: Callable[[float], None] = time.sleep,
+        interval: float = 2.0,
+        max_interval: float = 30.0,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> dict[str, Any]:
         """Poll GET /import/{id} until GuardDuty has scanned the stored import (the module's
         malware_protection): its `malware_scan` answer, whose "status" is no_threats_found,
-        threats_found or failed. ScanNotFinished after `timeout` seconds of pending; a
-        ConfigurationError when the API reports no scan at all (no malware_protection)."""
+        threats_found or failed. The wait between polls grows from `interval` to
+        `max_interval` (each poll is an API call a usage plan counts: ~35 in 15 minutes).
+        ScanNotFinished after `timeout` seconds of pending; a ConfigurationError when the API
+        reports no scan at all (no malware_protection)."""
         deadline = clock() + timeout
         while True:
             state = self.api.status(import_id)
             scan = state.get("malware_scan")
             if state.get("status") == "complete" and scan is None:
                 raise ConfigurationError(
-                    "this API does not scan imports for malware (no malware_scan in its answers)",
+                    f"import {import_id} is complete, but this API does not scan imports for "
+                    "malware (no malware_scan in its answers)",
                     hint="drop `wait_scan`, or ask the API's owner to set malware_protection",
+                    import_id=import_id,
                 )
             if isinstance(scan, dict) and scan.get("status") not in (None, "pending"):
                 return scan
@@ -185,7 +190,8 @@ class Uploader:
                     hint=f"`status {import_id}` shows it later; a large file takes longer to scan",
                     import_id=import_id,
                 )
-            sleep(interval)
+            (sleep or time.sleep)(min(interval, max(deadline - clock(), 0.0)))
+            interval = min(interval * 1.5, max_interval)
 
     def abort(self, import_id: str) -> None:
         """Abort a multipart import (S3 frees its parts) and forget it in the journal."""

@@ -412,14 +412,17 @@ def usage_plans(ctx: Context) -> str:
 
     evaluation = {**keyless, "x-api-key": ctx.api_key(EVALUATION)}
     admitted = throttled = 0
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and admitted <= 2 * EVALUATION_QUOTA:
+    started = time.monotonic()
+    while time.monotonic() < started + 300 and admitted <= 2 * EVALUATION_QUOTA:
         answer = curl(ctx, "POST", url, evaluation, body, http2=False)
         if answer.status == 201:
             admitted += 1
         elif answer.status == 429 and _error_code(answer) == "Throttled":
             throttled += 1
             time.sleep(1)
+        elif answer.status == 403 and not admitted:  # the new key not in force yet
+            expect(time.monotonic() < started + API_KEY_ACTIVATION_SECONDS, answer.body)
+            time.sleep(5)
         else:
             break
     expect(answer.status == 429, f"after {admitted} calls: {answer.status} {answer.body!r}")
@@ -444,7 +447,8 @@ def malware_scan(ctx: Context) -> str:
     """A clean CSV and the EICAR test file, each uploaded with `--wait-scan`: the clean one
     exits 0 once GuardDuty tagged it NO_THREATS_FOUND, the EICAR one exits 8 with
     threats_found, and `status` shows each result. On AWS the bucket policy then refuses to
-    read the EICAR import (tag-based access control) and lets the clean one be read."""
+    read the EICAR import (tag-based access control) and lets the clean one be read, and
+    refuses the scan tag from anyone but GuardDuty: on the stored import, and in an upload."""
     results = {}
     for name, data in (("clean.csv", b"order_id\n1\n"), ("eicar.csv", EICAR)):
         path = ctx.scratch / name
@@ -478,7 +482,27 @@ def malware_scan(ctx: Context) -> str:
     else:
         denied = None
     expect(denied == "AccessDenied", f"reading the infected import: {denied or 'allowed'}")
-    return "--wait-scan: exit 0 when clean, 8 for the EICAR file; reading it is AccessDenied"
+    # Nobody but GuardDuty sets the scan tag: not on a stored import, not in an upload.
+    forged = {"TagSet": [{"Key": SCAN_TAG, "Value": "NO_THREATS_FOUND"}]}
+    try:
+        s3.put_object_tagging(Bucket=ctx.bucket, Key=eicar["key"], Tagging=forged)
+    except s3.exceptions.ClientError as refused:
+        denied = refused.response.get("Error", {}).get("Code")
+    else:
+        denied = None
+    expect(denied == "AccessDenied", f"tagging the infected import clean: {denied or 'allowed'}")
+    body = "order_id\n2\n"
+    created = curl(
+        ctx, "POST", ctx.target.import_url, ctx.headers,
+        json.dumps({"size": len(body), "content_type": "text/csv"}), http2=False,
+    ).json()  # fmt: skip
+    tagged = {**created["upload"]["headers"], "x-amz-tagging": f"{SCAN_TAG}=NO_THREATS_FOUND"}
+    put = curl(ctx, "PUT", created["upload"]["url"], tagged, body, http2=False)
+    expect(put.status == 403, f"an upload carrying the scan tag: {put.status} {put.body!r}")
+    return (
+        "--wait-scan: exit 0 when clean, 8 for the EICAR file; reading it back, tagging it clean "
+        "and uploading with the scan tag are all refused"
+    )
 
 
 def runtime_botocore(ctx: Context) -> str:
@@ -508,6 +532,21 @@ def _timed() -> Iterator[Callable[[], float]]:
     yield lambda: time.monotonic() - started
 
 
+API_KEY_ACTIVATION_SECONDS = 180
+
+
+def _await_api_key(ctx: Context) -> None:
+    """Until the partner's new key is in force: API Gateway answers 403 InvalidApiKey for a
+    moment after a key joins a usage plan. An unknown import id is a 404 once it is (the
+    evaluation key's first calls are the usage-plan check's, which counts them)."""
+    deadline = time.monotonic() + API_KEY_ACTIVATION_SECONDS
+    url = f"{ctx.target.import_url}/{'0' * 40}"
+    while (answer := curl(ctx, "GET", url, ctx.headers, http2=False)).status == 403:
+        expect(time.monotonic() < deadline, f"the partner's key refused: {answer.body!r}")
+        time.sleep(5)
+    expect(answer.status == 404, f"the partner's key: {answer.status} {answer.body!r}")
+
+
 def run_all(target: Target, scratch: Path) -> list[Result]:
     """Every check, in order, each reported whatever the others did (none without a token)."""
     with _timed() as elapsed:
@@ -518,6 +557,13 @@ def run_all(target: Target, scratch: Path) -> list[Result]:
             print(f"FAIL  cognito_id_token: {failed.detail}", file=sys.stderr)
             return [failed]
     ctx = Context(target, token, scratch)
+    with _timed() as elapsed:
+        try:
+            _await_api_key(ctx)
+        except Exception as err:  # reported, and the run fails
+            failed = Result("api_keys_active", False, f"{type(err).__name__}: {err}", elapsed())
+            print(f"FAIL  api_keys_active: {failed.detail}", file=sys.stderr)
+            return [failed]
     results = []
     for check in CHECKS:
         with _timed() as elapsed:
