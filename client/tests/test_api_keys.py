@@ -14,6 +14,7 @@ from fake_module import API, MIB, S3, FakeModule, api_error, random_file
 from signed_import_client.api import ApiClient
 from signed_import_client.cli import EXIT_AUTH, EXIT_OK, EXIT_REFUSED, EXIT_TRANSFER, main
 from signed_import_client.errors import ApiError, ConfigurationError
+from signed_import_client.parts import SIGN_BATCH
 from signed_import_client.retry import RetryPolicy
 from signed_import_client.uploader import Uploader
 
@@ -139,7 +140,8 @@ def test_a_quota_used_up_mid_upload_leaves_it_resumable(tmp_path: Path) -> None:
 
     module._api = quota_after_the_first_signing  # type: ignore[method-assign]
     path = tmp_path / "a.bin"
-    random_file(path, 20 * MIB)
+    size = (SIGN_BATCH + 1) * 5 * MIB  # two signing calls: the second one is refused
+    random_file(path, size)
 
     with (
         Uploader(
@@ -150,11 +152,14 @@ def test_a_quota_used_up_mid_upload_leaves_it_resumable(tmp_path: Path) -> None:
         uploader.upload(path)
 
     assert (refused.value.status, refused.value.code) == (429, "QuotaExceeded")
-    assert refused.value.import_id in module.imports
+    import_id = refused.value.import_id
+    assert import_id is not None
+    assert len(module.imports[import_id].parts) == SIGN_BATCH  # the first batch
     module._api = api  # type: ignore[method-assign]
     with Uploader(API, http=module.client(), retry=FAST, api_key=KEY) as uploader:
-        result = uploader.resume(refused.value.import_id, path)
-    assert (result.import_id, result.size) == (refused.value.import_id, 20 * MIB)
+        result = uploader.resume(import_id, path)
+    assert (result.import_id, result.size) == (import_id, size)
+    assert (result.parts_resumed, result.parts_uploaded) == (SIGN_BATCH, 1)
 
 
 @pytest.mark.parametrize("key", ["", "  ", "a key", "k\r\nX-Injected: 1", "clé"], ids=repr)

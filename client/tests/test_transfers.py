@@ -9,9 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fake_module import API, MIB, FakeModule, raising, random_file
+from fake_module import API, MIB, S3, FakeModule, raising, random_file
 from signed_import_client.errors import UploadInterrupted
 from signed_import_client.journal import Journal
+from signed_import_client.parts import SIGN_BATCH
 from signed_import_client.retry import RetryPolicy
 from signed_import_client.uploader import Uploader
 
@@ -42,7 +43,7 @@ def test_an_expired_part_url_is_signed_again(tmp_path: Path) -> None:
     assert module.imports["id1"].stored == data
     assert result.parts_uploaded == 3
     signed = [c for c in module.calls if c.endswith("/id1/parts") and c.startswith("POST")]
-    assert len(signed) == 4  # three parts, and part 2 once more
+    assert len(signed) == 2  # the three parts in one batch, and part 2 once more
 
 
 def test_a_throttled_or_failing_api_call_is_retried(tmp_path: Path) -> None:
@@ -90,3 +91,21 @@ def test_uploading_the_same_file_again_resumes_it(tmp_path: Path) -> None:
     assert result.bucket == "bucket"  # a resumed import learns it from the completion
     assert module.imports["id1"].stored == data
     assert len(module.imports) == 1  # no second import was started
+
+
+def test_parts_are_signed_ahead_in_batches(tmp_path: Path) -> None:
+    """A file's parts are signed SIGN_BATCH to a call, ahead of the workers: an import of N
+    parts makes ceil(N / SIGN_BATCH) + 2 API calls (with POST /import and the completion)."""
+    module = FakeModule()
+    part_count = 2 * SIGN_BATCH + 3
+    data = random_file(tmp_path / "big.bin", part_count * 5 * MIB)
+
+    with Uploader(API, http=module.client(), retry=FAST, part_size=5 * MIB) as uploader:
+        result = uploader.upload(tmp_path / "big.bin")
+
+    api_calls = [call for call in module.calls if not call.split()[1].startswith(S3)]
+    signing = [call for call in api_calls if call.startswith("POST") and call.endswith("/parts")]
+    assert result.part_count == part_count
+    assert module.imports[result.import_id].stored == data
+    assert len(signing) == -(-part_count // SIGN_BATCH) == 3
+    assert len(api_calls) == len(signing) + 2

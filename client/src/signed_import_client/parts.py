@@ -1,11 +1,17 @@
-"""The parts of one multipart upload in flight: `concurrency` workers pulling part numbers,
-each reading its part, getting its URL signed for the part's CRC-64/NVME and sending it; and the
-progress events they raise, one at a time."""
+"""The parts of one multipart upload in flight, and the progress events they raise, one at a time.
+
+A file (or bytes) is signed ahead: one thread reads the parts in order, computes each one's
+CRC-64/NVME (verifying the parts S3 already holds) and gets their URLs signed SIGN_BATCH at a time,
+a few batches ahead of `concurrency` workers that send them (reading each part again, from the
+page cache). No part waits on an API call but the first batch's, and an import of N parts makes
+ceil(N / SIGN_BATCH) signing calls. A stream, read once and in order, is read, signed and sent a
+part at a time by each worker."""
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +26,19 @@ from .transfer import Cancelled, SignedRequest, Transfer
 
 if TYPE_CHECKING:
     from .uploader import Uploader
+
+# Parts signed by one POST …/parts call (the module takes up to 100), and how many batches the
+# signing thread may run ahead of the workers.
+SIGN_BATCH = 16
+BATCHES_AHEAD = 2
+_DONE = object()  # the signing thread has handed out every part
+
+
+@dataclass(frozen=True)
+class _SignedPart:
+    number: int
+    crc: int
+    request: SignedRequest
 
 
 @dataclass(frozen=True)
@@ -144,8 +163,23 @@ class PartRun:
         self.stream_crc = 0  # the whole stream's, when the source is read in order
 
     def run(self, workers: int) -> None:
+        if isinstance(self.src, StreamSource):
+            self._run_workers(workers, self._worker)
+            return
+        ahead: queue.Queue[object] = queue.Queue(maxsize=SIGN_BATCH * BATCHES_AHEAD)
+        signer = threading.Thread(
+            target=self._sign_ahead, args=(ahead,), name="signed-import-sign-ahead", daemon=True
+        )
+        signer.start()
+        try:
+            self._run_workers(workers, lambda: self._send_signed(ahead))
+        finally:
+            self.cancel.set()  # ends the signing thread too, if the workers ended first
+            signer.join()
+
+    def _run_workers(self, workers: int, work: Callable[[], None]) -> None:
         with ThreadPoolExecutor(workers, thread_name_prefix="signed-import") as pool:
-            futures: set[Future[None]] = {pool.submit(self._worker) for _ in range(workers)}
+            futures: set[Future[None]] = {pool.submit(work) for _ in range(workers)}
             try:
                 pending = futures
                 while pending:
@@ -203,6 +237,65 @@ class PartRun:
             crc = checksums.crc64nvme(chunk, crc)
         return number, None, crc
 
+    # --- a file: signed ahead ---------------------------------------------------------------
+
+    def _sign_ahead(self, ahead: queue.Queue[object]) -> None:
+        """In part order: each part's CRC (a held part verified), the others signed in batches
+        and handed out as (number, crc, signed request); then _DONE, or the error that ended
+        it (the worker that takes it raises it)."""
+        try:
+            batch: dict[int, int] = {}
+            for number in range(1, self.plan.part_count + 1):
+                offset, length = self.plan.span(number)
+                crc = 0
+                for chunk in self.src.chunks(offset, length):
+                    if self.cancel.is_set():
+                        return
+                    crc = checksums.crc64nvme(chunk, crc)
+                with self.lock:
+                    self.crcs[number] = crc
+                if number in self.held:
+                    self._verify_held(number, crc)
+                    continue
+                batch[number] = crc
+                if len(batch) == SIGN_BATCH:
+                    self._hand_out(ahead, batch)
+                    batch = {}
+            if batch:
+                self._hand_out(ahead, batch)
+            self._put(ahead, _DONE)
+        except Exception as error:  # handed to a worker, which raises it
+            self._put(ahead, error)
+
+    def _hand_out(self, ahead: queue.Queue[object], batch: dict[int, int]) -> None:
+        signed = self._sign_batch(batch)
+        for number, crc in batch.items():
+            self._put(ahead, _SignedPart(number, crc, signed[number]))
+
+    def _put(self, ahead: queue.Queue[object], item: object) -> None:
+        while not self.cancel.is_set():
+            try:
+                ahead.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def _send_signed(self, ahead: queue.Queue[object]) -> None:
+        while not self.cancel.is_set():
+            try:
+                item = ahead.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if item is _DONE:
+                ahead.put(_DONE)  # for the other workers: there is room, this one was taken
+                return
+            if isinstance(item, BaseException):
+                raise item
+            if isinstance(item, _SignedPart):
+                self._send(item.number, None, item.crc, item.request)
+
+    # --- a stream: a part at a time ----------------------------------------------------------
+
     def _worker(self) -> None:
         while not self.cancel.is_set():
             taken = self._next()
@@ -226,14 +319,30 @@ class PartRun:
             )
         self.emit("verified", part_number=number)
 
+    def _sign_batch(self, crcs: dict[int, int]) -> dict[int, SignedRequest]:
+        """One POST …/parts for these parts (number → CRC): each one's signed request."""
+        expires_at, parts = self.api.sign_parts(
+            self.import_id, {number: checksums.to_b64(crc) for number, crc in crcs.items()}
+        )
+        signed = {}
+        for number in crcs:
+            part = parts.get(number)
+            if part is None or int(part["size"]) != self.plan.length(number):
+                raise TransferError(f"the API signed part {number} for another size than planned")
+            signed[number] = SignedRequest(
+                str(part["url"]), dict(part["headers"]), epoch(expires_at)
+            )
+        return signed
+
     def _sign(self, number: int, crc: int) -> SignedRequest:
-        expires_at, parts = self.api.sign_parts(self.import_id, {number: checksums.to_b64(crc)})
-        part = parts.get(number)
-        if part is None or int(part["size"]) != self.plan.length(number):
-            raise TransferError(f"the API signed part {number} for another size than planned")
-        return SignedRequest(str(part["url"]), dict(part["headers"]), epoch(expires_at))
+        return self._sign_batch({number: crc})[number]
 
     def _upload(self, number: int, data: bytes | None, crc: int) -> None:
+        self._send(number, data, crc, self._sign(number, crc))
+
+    def _send(self, number: int, data: bytes | None, crc: int, signed: SignedRequest) -> None:
+        """PUT part `number` (`data`, or read from the source) with its signed request, signed
+        again for the same CRC if it expires meanwhile."""
         offset, length = self.plan.span(number)
         if data is not None:
             view = memoryview(data)
@@ -247,7 +356,7 @@ class PartRun:
 
         response = self.transfer.put(
             f"part {number}",
-            self._sign(number, crc),
+            signed,
             body,
             resign=lambda: self._sign(number, crc),
             sent=self.emit.add_bytes,

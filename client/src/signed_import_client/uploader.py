@@ -3,10 +3,12 @@
 - Single PUT when the server signs one (small files): the whole file's CRC-64/NVME is declared
   in POST /import, so it is computed first — the one pre-pass, limited to files at most the
   module's multipart threshold, at memory speed.
-- Multipart otherwise, in one pass: `concurrency` workers each read a part (streamed from disk a
-  chunk at a time), compute its CRC, get the part's URL signed for that CRC, and PUT it. The
-  whole file's CRC is combined from the part CRCs (no second read) and checked by S3 at
-  completion. At most `concurrency` parts are in flight; nothing is queued beyond them.
+- Multipart otherwise: a file's parts are read in order by one thread that computes each
+  part's CRC and gets the URLs signed for them in batches (parts.SIGN_BATCH a call), a couple of
+  batches ahead of `concurrency` workers that PUT them (reading each part again, from the page
+  cache); a stream's parts are read, signed and sent one at a time, in one pass. The whole
+  file's CRC is combined from the part CRCs and checked by S3 at completion. At most
+  `concurrency` parts are in flight; only signed URLs are queued beyond them, never bytes.
 - Resume: the parts S3 already holds (GET …/parts) are verified against the file's bytes and
   kept; the rest are uploaded. A journal (optional) remembers which import belongs to which
   file, so uploading the same file again resumes it.
