@@ -109,3 +109,20 @@ def test_parts_are_signed_ahead_in_batches(tmp_path: Path) -> None:
     assert module.imports[result.import_id].stored == data
     assert len(signing) == -(-part_count // SIGN_BATCH) == 3
     assert len(api_calls) == len(signing) + 2
+
+
+def test_large_parts_are_signed_in_smaller_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most SIGN_AHEAD_BYTES read ahead of the workers (here 20 MiB: batches of two parts of
+    5 MiB), so that the page cache still holds a part when a worker reads it again."""
+    monkeypatch.setattr("signed_import_client.parts.SIGN_AHEAD_BYTES", 20 * MIB)
+    module = FakeModule()
+    data = random_file(tmp_path / "big.bin", 5 * 5 * MIB)
+
+    with Uploader(API, http=module.client(), retry=FAST, part_size=5 * MIB) as uploader:
+        result = uploader.upload(tmp_path / "big.bin")
+
+    signing = [c for c in module.calls if c.startswith("POST") and c.endswith("/parts")]
+    assert module.imports[result.import_id].stored == data
+    assert len(signing) == 3  # parts 1-2, 3-4, 5

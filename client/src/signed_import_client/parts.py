@@ -1,11 +1,11 @@
 """The parts of one multipart upload in flight, and the progress events they raise, one at a time.
 
 A file (or bytes) is signed ahead: one thread reads the parts in order, computes each one's
-CRC-64/NVME (verifying the parts S3 already holds) and gets their URLs signed SIGN_BATCH at a time,
-a few batches ahead of `concurrency` workers that send them (reading each part again, from the
-page cache). No part waits on an API call but the first batch's, and an import of N parts makes
-ceil(N / SIGN_BATCH) signing calls. A stream, read once and in order, is read, signed and sent a
-part at a time by each worker."""
+CRC-64/NVME (verifying the parts S3 already holds) and gets their URLs signed SIGN_BATCH at a time
+(fewer when parts are large), a few batches ahead of `concurrency` workers that send them
+(reading each part again, from the page cache). No part waits on an API call but the first
+batch's, and an import of N parts of up to 32 MiB makes ceil(N / SIGN_BATCH) signing calls. A
+stream, read once and in order, is read, signed and sent a part at a time by each worker."""
 
 from __future__ import annotations
 
@@ -28,9 +28,12 @@ if TYPE_CHECKING:
     from .uploader import Uploader
 
 # Parts signed by one POST …/parts call (the module takes up to 100), and how many batches the
-# signing thread may run ahead of the workers.
+# signing thread may run ahead of the workers. The workers read each part again after the
+# signing thread did: at most SIGN_AHEAD_BYTES ahead (fewer parts a batch when parts are large),
+# so that the page cache still holds them.
 SIGN_BATCH = 16
 BATCHES_AHEAD = 2
+SIGN_AHEAD_BYTES = 1024**3
 _DONE = object()  # the signing thread has handed out every part
 
 
@@ -166,9 +169,13 @@ class PartRun:
         if isinstance(self.src, StreamSource):
             self._run_workers(workers, self._worker)
             return
-        ahead: queue.Queue[object] = queue.Queue(maxsize=SIGN_BATCH * BATCHES_AHEAD)
+        batch = max(1, min(SIGN_BATCH, SIGN_AHEAD_BYTES // (BATCHES_AHEAD * self.plan.part_size)))
+        ahead: queue.Queue[object] = queue.Queue(maxsize=batch * BATCHES_AHEAD)
         signer = threading.Thread(
-            target=self._sign_ahead, args=(ahead,), name="signed-import-sign-ahead", daemon=True
+            target=self._sign_ahead,
+            args=(ahead, batch),
+            name="signed-import-sign-ahead",
+            daemon=True,
         )
         signer.start()
         try:
@@ -239,10 +246,10 @@ class PartRun:
 
     # --- a file: signed ahead ---------------------------------------------------------------
 
-    def _sign_ahead(self, ahead: queue.Queue[object]) -> None:
+    def _sign_ahead(self, ahead: queue.Queue[object], size: int) -> None:
         """In part order: each part's CRC (a held part verified), the others signed in batches
-        and handed out as (number, crc, signed request); then _DONE, or the error that ended
-        it (the worker that takes it raises it)."""
+        of `size` and handed out with their signed requests; then _DONE, or the error that
+        ended it (the worker that takes it raises it)."""
         try:
             batch: dict[int, int] = {}
             for number in range(1, self.plan.part_count + 1):
@@ -258,7 +265,7 @@ class PartRun:
                     self._verify_held(number, crc)
                     continue
                 batch[number] = crc
-                if len(batch) == SIGN_BATCH:
+                if len(batch) == size:
                     self._hand_out(ahead, batch)
                     batch = {}
             if batch:
