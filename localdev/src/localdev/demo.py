@@ -297,6 +297,8 @@ def serve_forever(cors_origins: list[str], api_consumers: list[str] | None = Non
         outputs = stack.outputs
         keys: dict[str, str] = dict(outputs.get("api_keys") or {})
         first_key = keys[api_consumers[0]] if api_consumers else None
+        curl_key = f" -H 'x-api-key: {first_key}'" if first_key else ""
+        cli_key = f" --api-key {first_key}" if first_key else ""
         print(
             f"""
 Local API ready. Authorization is not enforced locally; the caller is the access key id of a
@@ -307,7 +309,7 @@ SigV4 Authorization header (curl --aws-sigv4 ... --user KEY:SECRET), else a fixe
 
 Try:
 
-  curl -sS -X POST {import_url} -H 'Content-Type: application/json' \\
+  curl -sS -X POST {import_url} -H 'Content-Type: application/json'{curl_key} \\
        -d '{{"size": 5, "content_type": "text/csv"}}'
 
 then PUT 5 bytes to the returned upload.url with every header in upload.headers, e.g.
@@ -315,7 +317,7 @@ then PUT 5 bytes to the returned upload.url with every header in upload.headers,
        '<upload.url>'
 
 or upload a file with the signed-import command (installed in .venv by make venv):
-  .venv/bin/signed-import upload FILE --api {import_url} --auth none
+  .venv/bin/signed-import upload FILE --api {import_url} --auth none{cli_key}
 
 Multipart: add "multipart": true (and "part_size") to the POST body, then
   POST {import_url}/<import_id>/parts     {{"part_numbers": [1, 2]}}
