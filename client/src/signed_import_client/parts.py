@@ -167,7 +167,8 @@ class PartRun:
 
     def run(self, workers: int) -> None:
         if isinstance(self.src, StreamSource):
-            self._run_workers(workers, self._worker)
+            stream = self.src
+            self._run_workers(workers, lambda: self._worker(stream))
             return
         batch = max(1, min(SIGN_BATCH, SIGN_AHEAD_BYTES // (BATCHES_AHEAD * self.plan.part_size)))
         ahead: queue.Queue[object] = queue.Queue(maxsize=batch * BATCHES_AHEAD)
@@ -218,31 +219,6 @@ class PartRun:
         for number in range(1, self.plan.part_count + 1):
             whole = checksums.combine(whole, self.crcs[number], self.plan.length(number))
         return whole
-
-    def _next(self) -> tuple[int, bytes | None, int] | None:
-        """The next part: (number, its bytes for a stream or None, its CRC)."""
-        if isinstance(self.src, StreamSource):
-            with self.src.lock:  # number and bytes in the same order: the stream is sequential
-                number = next(self.numbers, None)
-                if number is None or self.cancel.is_set():
-                    return None
-                data = self.src.read_exactly(self.plan.length(number), self.cancel)
-                crc = checksums.crc64nvme(data)
-                self.stream_crc = checksums.combine(self.stream_crc, crc, len(data))
-                if number == self.plan.part_count:
-                    self.src.check_exhausted(self.cancel)
-                return number, data, crc
-        with self.lock:
-            number = next(self.numbers, None)
-        if number is None or self.cancel.is_set():
-            return None
-        offset, length = self.plan.span(number)
-        crc = 0
-        for chunk in self.src.chunks(offset, length):
-            if self.cancel.is_set():
-                raise Cancelled
-            crc = checksums.crc64nvme(chunk, crc)
-        return number, None, crc
 
     # --- a file: signed ahead ---------------------------------------------------------------
 
@@ -303,9 +279,22 @@ class PartRun:
 
     # --- a stream: a part at a time ----------------------------------------------------------
 
-    def _worker(self) -> None:
+    def _next_from(self, stream: StreamSource) -> tuple[int, bytes, int] | None:
+        """The stream's next part: (number, its bytes, its CRC)."""
+        with stream.lock:  # number and bytes in the same order: the stream is sequential
+            number = next(self.numbers, None)
+            if number is None or self.cancel.is_set():
+                return None
+            data = stream.read_exactly(self.plan.length(number), self.cancel)
+            crc = checksums.crc64nvme(data)
+            self.stream_crc = checksums.combine(self.stream_crc, crc, len(data))
+            if number == self.plan.part_count:
+                stream.check_exhausted(self.cancel)
+            return number, data, crc
+
+    def _worker(self, stream: StreamSource) -> None:
         while not self.cancel.is_set():
-            taken = self._next()
+            taken = self._next_from(stream)
             if taken is None:
                 return
             number, data, crc = taken
@@ -344,7 +333,7 @@ class PartRun:
     def _sign(self, number: int, crc: int) -> SignedRequest:
         return self._sign_batch({number: crc})[number]
 
-    def _upload(self, number: int, data: bytes | None, crc: int) -> None:
+    def _upload(self, number: int, data: bytes, crc: int) -> None:
         self._send(number, data, crc, self._sign(number, crc))
 
     def _send(self, number: int, data: bytes | None, crc: int, signed: SignedRequest) -> None:
