@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from acceptance.guardduty import EICAR, SCAN_TAG
 from acceptance.target import LISTED_ORIGIN, SECOND_ORIGIN, UNLISTED_ORIGIN, Target
 
@@ -443,6 +445,15 @@ def usage_plans(ctx: Context) -> str:
     )
 
 
+def _refusal(call: Callable[[], object]) -> str | None:
+    """The error code an AWS call is refused with, None if it is not."""
+    try:
+        call()
+    except ClientError as refused:
+        return str(refused.response.get("Error", {}).get("Code"))
+    return None
+
+
 def malware_scan(ctx: Context) -> str:
     """A clean CSV and the EICAR test file, each uploaded with `--wait-scan`: the clean one
     exits 0 once GuardDuty tagged it NO_THREATS_FOUND, the EICAR one exits 8 with
@@ -475,21 +486,13 @@ def malware_scan(ctx: Context) -> str:
         )
     s3 = ctx.target.client("s3")
     s3.get_object(Bucket=ctx.bucket, Key=clean["key"])["Body"].read()
-    try:
-        s3.get_object(Bucket=ctx.bucket, Key=eicar["key"])
-    except s3.exceptions.ClientError as refused:
-        denied = refused.response.get("Error", {}).get("Code")
-    else:
-        denied = None
+    denied = _refusal(lambda: s3.get_object(Bucket=ctx.bucket, Key=eicar["key"]))
     expect(denied == "AccessDenied", f"reading the infected import: {denied or 'allowed'}")
     # Nobody but GuardDuty sets the scan tag: not on a stored import, not in an upload.
     forged = {"TagSet": [{"Key": SCAN_TAG, "Value": "NO_THREATS_FOUND"}]}
-    try:
-        s3.put_object_tagging(Bucket=ctx.bucket, Key=eicar["key"], Tagging=forged)
-    except s3.exceptions.ClientError as refused:
-        denied = refused.response.get("Error", {}).get("Code")
-    else:
-        denied = None
+    denied = _refusal(
+        lambda: s3.put_object_tagging(Bucket=ctx.bucket, Key=eicar["key"], Tagging=forged)
+    )
     expect(denied == "AccessDenied", f"tagging the infected import clean: {denied or 'allowed'}")
     body = "order_id\n2\n"
     created = curl(
