@@ -115,7 +115,7 @@ data "aws_iam_policy_document" "signer" {
       condition {
         test     = "StringEquals"
         variable = "kms:ViaService"
-        values   = ["s3.${local.region}.${local.dns_suffix}"]
+        values   = [local.s3_service_endpoint]
       }
     }
   }

@@ -7,6 +7,8 @@ locals {
   dns_suffix = data.aws_partition.current.dns_suffix
   region     = data.aws_region.current.id # `id` is the region name in provider v5 and v6
   account_id = data.aws_caller_identity.current.account_id
+  # kms:ViaService of a call S3 makes to the bucket's key on a role's behalf.
+  s3_service_endpoint = "s3.${local.region}.${local.dns_suffix}"
 
   # Known at plan time whenever bucket_name is given, so policies render before apply.
   bucket_name = var.bucket_name != null ? var.bucket_name : aws_s3_bucket.this[0].id

@@ -275,7 +275,7 @@ data "aws_iam_policy_document" "scanned_reads_only" {
 
     condition {
       test     = "StringNotEquals"
-      variable = "s3:ExistingObjectTag/GuardDutyMalwareScanStatus"
+      variable = "s3:ExistingObjectTag/${local.scan_tag}"
       values   = ["NO_THREATS_FOUND"]
     }
 
@@ -302,7 +302,7 @@ data "aws_iam_policy_document" "scanned_reads_only" {
     condition {
       test     = "ForAnyValue:StringEquals"
       variable = "s3:RequestObjectTagKeys"
-      values   = ["GuardDutyMalwareScanStatus"]
+      values   = [local.scan_tag]
     }
 
     condition {
@@ -325,7 +325,7 @@ data "aws_iam_policy_document" "scanned_reads_only" {
 
     condition {
       test     = "Null"
-      variable = "s3:RequestObjectTag/GuardDutyMalwareScanStatus"
+      variable = "s3:RequestObjectTag/${local.scan_tag}"
       values   = ["false"]
     }
   }
