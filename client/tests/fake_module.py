@@ -34,6 +34,7 @@ class Import:
     content_type: str
     multipart: bool
     crc: str | None  # the whole object's, as declared
+    metadata: dict[str, str] = field(default_factory=dict)  # with the filename, as the signer
     parts: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # number → (bytes, CRC)
     stored: bytes | None = None
 
@@ -114,6 +115,7 @@ class FakeModule:
             content_type=body.get("content_type", "application/octet-stream"),
             multipart=bool(multipart),
             crc=body.get("checksum_crc64nvme"),
+            metadata={**body.get("metadata", {}), "filename": body.get("filename", "")},
         )
         self.imports[found.import_id] = found
         answer: dict[str, Any] = {

@@ -8,11 +8,17 @@
 
 Single PUT or multipart as the server plans it; parts in parallel with bounded memory; every
 byte verified by S3 (CRC-64/NVME); interrupted multipart imports resume (`Uploader.resume`, or
-with a `Journal`, simply by uploading the same file again).
+with a `Journal`, simply by uploading the same file again). Many files at once:
+
+    for outcome in uploader.upload_many(["exports/"], recursive=True, record=record):
+        print(outcome.relative, outcome.status, outcome.key)
 """
 
 from .api import ApiClient, ApiResponse
 from .auth import Auth, BearerToken, NoAuth, SigV4
+from .batch import BatchProgress, FileOutcome
+from .batch_record import BatchRecord
+from .discovery import find_files
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -37,9 +43,12 @@ __all__ = [
     "ApiResponse",
     "Auth",
     "AuthenticationError",
+    "BatchProgress",
+    "BatchRecord",
     "BearerToken",
     "ConfigurationError",
     "FileChangedError",
+    "FileOutcome",
     "ImportResult",
     "Journal",
     "NoAuth",
@@ -53,4 +62,5 @@ __all__ = [
     "UploadInterrupted",
     "Uploader",
     "__version__",
+    "find_files",
 ]

@@ -8,7 +8,9 @@ import os
 import re
 import signal
 import sys
+import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
@@ -18,6 +20,10 @@ import httpx
 from . import __version__
 from .api import QUOTA_EXCEEDED
 from .auth import Auth, BearerToken, NoAuth, SigV4
+from .batch import Batch, FileOutcome
+from .batch_display import BatchBar, BatchLines, failure_table, outcome_line, summary_line
+from .batch_record import BatchRecord
+from .discovery import Found, find_files
 from .display import BarProgress, LineProgress
 from .errors import (
     ApiError,
@@ -85,9 +91,9 @@ class _Output:
         if not self.quiet:
             print(text, file=sys.stderr, flush=True)
 
-    def result(self, human: str, machine: dict[str, Any]) -> None:
+    def result(self, human: str, machine: dict[str, Any], *, indent: int | None = 2) -> None:
         if self.as_json:
-            print(json.dumps(machine, indent=2), flush=True)
+            print(json.dumps(machine, indent=indent), flush=True)
         elif not self.quiet:
             print(human, flush=True)
 
@@ -155,6 +161,45 @@ def _transfer_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _many_files_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "many files (several PATHs or a directory: a batch, --concurrency files at once)"
+    )
+    group.add_argument(
+        "-r",
+        "--recursive",
+        action="store_true",
+        help="upload the files under each directory PATH, at any depth",
+    )
+    group.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="only files whose path below the directory matches (a GLOB without / matches the "
+        "name at any depth: '*.csv'); repeatable",
+    )
+    group.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave out matching files (wins over --include); repeatable",
+    )
+    group.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="follow symbolic links met under a directory (default: skipped; a PATH named "
+        "is always taken)",
+    )
+    group.add_argument(
+        "--keep-paths",
+        action="store_true",
+        help="store each file's path below its directory as metadata relative-path "
+        "(percent-encoded); the key never holds it",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="signed-import",
@@ -169,12 +214,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     upload = commands.add_parser(
         "upload",
-        help="upload a file (or - for stdin, with --size); resumes an interrupted upload",
-        description="Upload FILE. Run the same command again after an interruption to resume.",
+        help="upload files (or - for stdin, with --size); resumes an interrupted upload",
+        description="Upload each PATH, each file its own import. Run the same command again "
+        "after an interruption to resume: a batch skips the files it imported, resumes the "
+        "multipart ones in flight and reports any file changed since it was imported.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    upload.add_argument("file", metavar="FILE", help="the file, or - to read stdin")
+    upload.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a file, a directory (with --recursive), or - to read stdin (alone)",
+    )
     upload.add_argument(
         "--content-type", metavar="TYPE", help="media type (default: guessed from the name)"
     )
@@ -213,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"it found no threats (at most SECONDS, default {DEFAULT_SCAN_WAIT_SECONDS:g})",
     )
     _transfer_options(upload)
+    _many_files_options(upload)
     _common(upload)
     upload.set_defaults(func=_upload)
 
@@ -379,7 +432,14 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _is_batch(args: argparse.Namespace) -> bool:
+    return len(args.paths) > 1 or os.path.isdir(args.paths[0])
+
+
 def _upload(args: argparse.Namespace, out: _Output) -> int:
+    if _is_batch(args):
+        return _upload_many(args, out)
+    args.file = args.paths[0]
     source = _source(args)
     metadata = _metadata(args.metadata)
     journal = isinstance(source, str) and not args.no_journal  # a file, not stdin
@@ -399,6 +459,174 @@ def _upload(args: argparse.Namespace, out: _Output) -> int:
         )
 
     return _run_upload(args, out, work, journal=journal)
+
+
+# Options that describe one file; a batch refuses them rather than apply them to every file.
+_ONE_FILE_ONLY = (("filename", "--filename"), ("size", "--size"), ("wait_scan", "--wait-scan"))
+# A batch exits with its worst file's code: this order, worst first.
+_WORST_FIRST = (
+    EXIT_UNEXPECTED,
+    EXIT_AUTH,
+    EXIT_USAGE,
+    EXIT_TRANSFER,
+    EXIT_REFUSED,
+    EXIT_NOT_FOUND,
+    EXIT_CONFLICT,
+)
+
+
+def _upload_many(args: argparse.Namespace, out: _Output) -> int:
+    if "-" in args.paths:
+        raise ConfigurationError("- (stdin) is uploaded on its own, not with other PATHs")
+    for name, flag in _ONE_FILE_ONLY:
+        if getattr(args, name) is not None:
+            raise ConfigurationError(f"{flag} describes one file; these PATHs are a batch")
+    found = find_files(
+        args.paths,
+        recursive=args.recursive,
+        include=args.include,
+        exclude=args.exclude,
+        follow_symlinks=args.follow_symlinks,
+    )
+    if found.skipped_links:
+        out.note(f"skipped {found.skipped_links} symbolic links (--follow-symlinks follows them)")
+    if found.skipped_special:
+        out.note(f"skipped {found.skipped_special} entries that are not regular files")
+    metadata = _metadata(args.metadata)
+    display = None if args.quiet or args.json else BatchBar() if sys.stderr.isatty() else None
+    lines = BatchLines() if display is None and not args.quiet else None
+    report = _BatchReport(args, out, display)
+    with _uploader(args, journal=not args.no_journal) as uploader:
+        record = None if args.no_journal else BatchRecord(uploader.import_url, args.paths)
+        if args.restart:
+            _start_over(uploader, record, found, out)
+        batch = Batch(
+            uploader,
+            found.files,
+            metadata=metadata,
+            content_type=args.content_type,
+            keep_paths=args.keep_paths,
+            record=record,
+            progress=display or lines,
+        )
+        out.note(
+            f"{len(found.files)} files, {human_size(found.total_bytes)}, "
+            f"{uploader.concurrency} at a time"
+        )
+        try:
+            _drain(batch, report)
+        finally:
+            if display is not None:
+                display.close()
+            if record is not None:
+                record.close()
+    return report.finish(batch)
+
+
+def _start_over(uploader: Uploader, record: BatchRecord | None, found: Found, out: _Output) -> None:
+    """--restart for a batch: forget what it recorded, abort its files' unfinished imports."""
+    if record is not None:
+        record.forget()
+    for file in found.files:
+        aborted = uploader.forget(file.path)
+        if aborted:
+            out.note(f"aborted the unfinished import {aborted} of {file.path}")
+
+
+def _drain(batch: Batch, report: _BatchReport) -> None:
+    """Report every outcome; Ctrl-C stops the batch, and the files in flight still report."""
+    outcomes = batch.run()
+    while True:
+        try:
+            for outcome in outcomes:
+                report.add(outcome)
+            return
+        except KeyboardInterrupt:
+            batch.interrupt()  # then read on: the files in flight come back "interrupted"
+        except UploadInterrupted:
+            return
+
+
+class _BatchReport:
+    """Each file's line (or JSON line) as it finishes; the summary and failures at the end."""
+
+    def __init__(self, args: argparse.Namespace, out: _Output, display: BatchBar | None) -> None:
+        self.args = args
+        self.out = out
+        self.display = display
+        self.counts: Counter[str] = Counter()
+        self.failures: list[tuple[int, FileOutcome]] = []
+        self.bytes_sent = 0
+        self.started = time.monotonic()
+
+    def add(self, outcome: FileOutcome) -> None:
+        self.counts[outcome.status] += 1
+        code = EXIT_OK
+        if outcome.status == "complete":
+            self.bytes_sent += outcome.size
+        elif outcome.error is not None:
+            code = _outcome_exit_code(outcome.error)
+            self.failures.append((code, outcome))
+        if self.args.json:
+            line = {**outcome.to_json(), "exit_code": code}
+            for name in ("message", "hint"):
+                if name in line:
+                    line[name] = _for_the_command_line(line[name])
+            print(json.dumps(line), flush=True)
+        elif not self.args.quiet:
+            text = _for_the_command_line(outcome_line(outcome))
+            if self.display is not None:
+                self.display.print(text)
+            else:
+                print(text, flush=True)
+
+    def finish(self, batch: Batch) -> int:
+        seconds = time.monotonic() - self.started
+        codes = {code for code, _ in self.failures}
+        code = next((c for c in _WORST_FIRST if c in codes), EXIT_OK)
+        if batch.interrupted:
+            code = EXIT_INTERRUPTED
+        if self.failures:
+            print(_for_the_command_line(failure_table(self.failures)), file=sys.stderr)
+        stopped = ""
+        if batch.stopped_by is not None:
+            stopped = _for_the_command_line(str(batch.stopped_by))
+            print(
+                f"signed-import: stopped: {stopped}; {batch.not_started} files not started",
+                file=sys.stderr,
+            )
+        elif batch.interrupted:
+            print(
+                f"signed-import: interrupted; {batch.not_started} files not started; run the "
+                "same command again to resume",
+                file=sys.stderr,
+            )
+        files = sum(self.counts.values())
+        summary = {
+            "files": files + batch.not_started,
+            **{status: self.counts.get(status, 0) for status in _STATUSES},
+            "not_started": batch.not_started,
+            "bytes_sent": self.bytes_sent,
+            "seconds": round(seconds, 3),
+            "files_per_second": round(files / seconds, 1) if seconds > 0 else None,
+            "stopped_by": stopped or None,
+            "exit_code": code,
+        }
+        human = summary_line(self.counts, self.bytes_sent, seconds, batch.not_started)
+        self.out.result(human, {"summary": summary}, indent=None)  # a JSON line, as the files
+        return code
+
+
+_STATUSES = ("complete", "already_imported", "changed", "failed", "interrupted")
+
+
+def _outcome_exit_code(error: BaseException) -> int:
+    if isinstance(error, OSError):
+        return EXIT_USAGE  # unreadable, or gone since it was found
+    code = _exit_code(error)
+    if code == EXIT_UNEXPECTED:
+        traceback.print_exception(error)
+    return code
 
 
 def _resume(args: argparse.Namespace, out: _Output) -> int:

@@ -20,7 +20,7 @@ import mimetypes
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 import httpx
@@ -28,6 +28,9 @@ import httpx
 from . import checksums
 from .api import USER_AGENT, ApiClient
 from .auth import Auth
+from .batch import Batch, BatchProgressCallback, FileOutcome
+from .batch_record import BatchRecord
+from .discovery import Found, find_files
 from .errors import (
     ApiError,
     ConfigurationError,
@@ -91,7 +94,8 @@ class Uploader:
         self.retry = retry or RetryPolicy()
         self._own_http = http is None
         self.http = http or httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=15.0),
+            # Waiting for a free connection of the pool is no stall: a batch's files share it.
+            timeout=httpx.Timeout(timeout, connect=15.0, pool=None),
             limits=httpx.Limits(
                 max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2
             ),
@@ -137,6 +141,37 @@ class Uploader:
             return self._create(src, content_type, metadata, progress)
         finally:
             src.close()
+
+    def upload_many(
+        self,
+        paths: Iterable[str | os.PathLike[str]] | Found,
+        *,
+        recursive: bool = False,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        keep_paths: bool = False,
+        record: BatchRecord | None = None,
+        progress: BatchProgressCallback | None = None,
+    ) -> Iterator[FileOutcome]:
+        """Import many files, each its own import, `concurrency` at a time: each one's
+        FileOutcome as it finishes (complete, already_imported, changed, failed, interrupted),
+        a failure never stopping the others unless every file would meet it (credentials, a
+        used-up quota). `paths` are files, or directories with `recursive`, or what
+        `discovery.find_files` found. With `keep_paths` each file's path below its directory
+        goes into the metadata as `relative-path`. With a `record`, running the same batch
+        again skips what it imported (see `Batch`)."""
+        if not isinstance(paths, Found):
+            paths = find_files([os.fspath(p) for p in paths], recursive=recursive)
+        batch = Batch(
+            self,
+            paths.files,
+            metadata=metadata,
+            content_type=content_type,
+            keep_paths=keep_paths,
+            record=record,
+            progress=progress,
+        )
+        return batch.run()
 
     def resume(
         self,

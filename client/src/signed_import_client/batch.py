@@ -1,0 +1,350 @@
+"""Many files, each its own import, through one `Uploader`: one HTTP connection pool, one set of
+credentials, `concurrency` files in flight at once (and a multipart file's parts in parallel
+within them, through the same pool).
+
+With a `BatchRecord`, running the same batch again skips the files it imported (same identity:
+device, inode, size, modification time), reports those that changed since instead of sending
+them again, finds complete the ones whose upload landed just before an interruption, and resumes
+the multipart imports in flight (the `Journal`). Outcomes are yielded as files finish; at most
+`concurrency` files are open at once, whatever the batch's size.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
+
+from .api import QUOTA_EXCEEDED
+from .batch_record import BatchRecord, RecordedFile
+from .discovery import FoundFile
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    FileChangedError,
+    UploadInterrupted,
+)
+from .journal import Journal
+from .results import ImportResult, Progress
+from .source import FileIdentity
+
+if TYPE_CHECKING:
+    from .uploader import Uploader
+
+# The metadata key that carries a file's path below the directory uploaded (`keep_paths`),
+# percent-encoded (RFC 3986, "/" kept): S3 metadata is ASCII, file names need not be.
+RELATIVE_PATH_KEY = "relative-path"
+
+Status = Literal["complete", "already_imported", "changed", "failed", "interrupted"]
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one file of a batch."""
+
+    path: str
+    relative: str
+    size: int
+    status: Status
+    result: ImportResult | None = None  # complete
+    import_id: str | None = None  # complete, already_imported, changed, and resumable failures
+    key: str | None = None  # complete, already_imported
+    error: BaseException | None = None  # changed, failed, interrupted
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("complete", "already_imported")
+
+    def to_json(self) -> dict[str, Any]:
+        """One line of `--json`: the file, then its import's fields or its error."""
+        line: dict[str, Any] = {"path": self.path, "relative_path": self.relative}
+        if self.result is not None:
+            line.update(self.result.to_json())
+        else:
+            line.update(status=self.status, import_id=self.import_id, key=self.key, size=self.size)
+        line["status"] = self.status
+        if self.error is not None:
+            line["message"] = str(self.error)
+            line["hint"] = getattr(self.error, "hint", "")
+            if isinstance(self.error, ApiError):
+                line.update(http_status=self.error.status, code=self.error.code)
+        return line
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Handed to a batch's progress callback (from worker threads, one call at a time)."""
+
+    files_total: int
+    files_done: int  # imported now or before
+    files_failed: int  # changed, failed, interrupted
+    bytes_total: int
+    bytes_done: int  # sent now, or held by an import already complete
+    seconds: float
+    outcome: FileOutcome | None = None  # the file that just finished, if one did
+
+
+BatchProgressCallback = Callable[[BatchProgress], None]
+
+
+class BatchStopped(Exception):
+    """Raised into a file's upload (through its progress callback) when the batch stops."""
+
+
+class _Tally:
+    def __init__(self, files: list[FoundFile], callback: BatchProgressCallback | None) -> None:
+        self.callback = callback
+        self.files_total = len(files)
+        self.bytes_total = sum(f.size for f in files)
+        self.files_done = self.files_failed = self.bytes_done = 0
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+
+    def add_bytes(self, count: int) -> None:
+        with self.lock:
+            self.bytes_done += count
+            self._report(None)
+
+    def finished(self, outcome: FileOutcome, unsent: int) -> None:
+        with self.lock:
+            if outcome.ok:
+                self.files_done += 1
+                self.bytes_done += unsent
+            else:
+                self.files_failed += 1
+            self._report(outcome)
+
+    def _report(self, outcome: FileOutcome | None) -> None:
+        if self.callback is not None:
+            self.callback(
+                BatchProgress(
+                    self.files_total,
+                    self.files_done,
+                    self.files_failed,
+                    self.bytes_total,
+                    self.bytes_done,
+                    time.monotonic() - self.started,
+                    outcome,
+                )
+            )
+
+
+def stops_the_batch(error: BaseException) -> bool:
+    """An error every other file would meet too: no credentials, a refused caller or API key,
+    a quota used up. The batch stops starting files rather than fail each one."""
+    if isinstance(error, AuthenticationError):
+        return True
+    return isinstance(error, ApiError) and (
+        error.status in (401, 403) or error.code == QUOTA_EXCEEDED
+    )
+
+
+class Batch:
+    """One run of a batch: `run()` yields each file's outcome as it finishes."""
+
+    def __init__(
+        self,
+        uploader: Uploader,
+        files: Iterable[FoundFile],
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        keep_paths: bool = False,
+        record: BatchRecord | None = None,
+        progress: BatchProgressCallback | None = None,
+    ) -> None:
+        self.uploader = uploader
+        self.files = list(files)
+        self.metadata = dict(metadata or {})
+        self.content_type = content_type
+        self.keep_paths = keep_paths
+        self.record = record
+        self.recorded: dict[str, RecordedFile] = record.load() if record is not None else {}
+        self.tally = _Tally(self.files, progress)
+        self.stop = threading.Event()
+        self.stopped_by: BaseException | None = None  # the error that stopped the batch
+        self.not_started = 0
+        self.interrupted = False
+
+    def run(self) -> Iterator[FileOutcome]:
+        """Each file's outcome, in the order files finish. After `interrupt()` (Ctrl-C while
+        this waits calls it too) no file starts, those in flight stop within a chunk and are
+        yielded "interrupted", then UploadInterrupted. A caller that stops reading stops the
+        batch the same way, and waits for the files in flight to unwind."""
+        pending: set[Future[FileOutcome]] = set()
+        queue = iter(self.files)
+        with ThreadPoolExecutor(self.uploader.concurrency, thread_name_prefix="batch") as pool:
+            try:
+                while True:
+                    while len(pending) < self.uploader.concurrency and not self.stop.is_set():
+                        found = next(queue, None)
+                        if found is None:
+                            break
+                        pending.add(pool.submit(self._one, found))
+                    if not pending:
+                        break
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        yield self._finish(future.result())
+            except KeyboardInterrupt:
+                self.interrupt()
+            finally:
+                self.stop.set()  # also when the caller closed the iterator
+                self.not_started = sum(1 for _ in queue)
+            for future in pending:  # already stopping: each ends within a chunk
+                yield self._finish(future.result())
+        if self.interrupted:
+            raise UploadInterrupted(
+                "the batch was interrupted",
+                hint="run the same command again: it skips the files imported and resumes "
+                "the multipart ones",
+                resumable=True,
+            )
+
+    def interrupt(self) -> None:
+        """Stop the batch (from any thread): no file starts, the ones in flight stop."""
+        self.interrupted = True
+        self.stop.set()
+
+    def _finish(self, outcome: FileOutcome) -> FileOutcome:
+        if outcome.error is not None and stops_the_batch(outcome.error) and not self.stop.is_set():
+            self.stopped_by = outcome.error
+            self.stop.set()
+        return outcome
+
+    # --- one file ------------------------------------------------------------------------------
+
+    def _one(self, found: FoundFile) -> FileOutcome:
+        sent = 0
+
+        def counted(count: int) -> None:
+            nonlocal sent
+            sent += count
+            self.tally.add_bytes(count)
+
+        try:
+            outcome = self._import(found, counted)
+        except BaseException as error:  # the outcome carries it; the batch goes on
+            outcome = self._failed(found, error)
+        self.tally.finished(outcome, max(found.size - sent, 0))
+        return outcome
+
+    def _import(self, found: FoundFile, counted: Callable[[int], None]) -> FileOutcome:
+        if self.stop.is_set():
+            raise BatchStopped
+        info = os.stat(found.path)
+        identity = FileIdentity.of(info)
+        path = Journal.canonical(found.path)
+        before = self.recorded.get(path)
+        if before is not None and before.identity == identity:
+            landed = self._landed(before)
+            if landed is not None:
+                return FileOutcome(
+                    found.path,
+                    found.relative,
+                    identity.size,
+                    "already_imported",
+                    import_id=before.import_id,
+                    key=landed,
+                )
+        elif before is not None and before.state == "complete":
+            return FileOutcome(
+                found.path,
+                found.relative,
+                identity.size,
+                "changed",
+                import_id=before.import_id,
+                error=FileChangedError(
+                    f"{found.path} changed since it was imported as {before.import_id} "
+                    f"({before.key})",
+                    hint="this version is not sent again unasked: upload it on its own, or "
+                    "start the batch over (`forget` the record)",
+                    import_id=before.import_id,
+                ),
+            )
+        metadata = dict(self.metadata)
+        if self.keep_paths:
+            metadata[RELATIVE_PATH_KEY] = quote(found.relative, safe="/")
+        last = 0
+
+        def on_progress(event: Progress) -> None:
+            nonlocal last
+            if event.event == "bytes" and self.stop.is_set():
+                raise BatchStopped  # a finished upload still completes and is recorded
+            if event.event == "started" and self.record is not None:
+                self.record.write(RecordedFile(path, identity, event.import_id, "started"))
+            counted(event.done - last)
+            last = event.done
+
+        result = self.uploader.upload(
+            found.path, content_type=self.content_type, metadata=metadata, progress=on_progress
+        )
+        counted(result.size - last)
+        if self.record is not None:
+            self.record.write(
+                RecordedFile(path, identity, result.import_id, "complete", result.key)
+            )
+        return FileOutcome(
+            found.path,
+            found.relative,
+            result.size,
+            "complete",
+            result=result,
+            import_id=result.import_id,
+            key=result.key,
+        )
+
+    def _landed(self, before: RecordedFile) -> str | None:
+        """The key of the recorded import when it is complete: recorded so, or a "started" one
+        whose upload landed before the batch was stopped (asked by its id)."""
+        if before.state == "complete":
+            return before.key
+        try:
+            state = self.uploader.status(before.import_id)
+        except ApiError as err:
+            if err.status == 404:
+                return None  # never stored, aborted or expired: upload it again
+            raise
+        if state.get("status") != "complete" or state.get("size") != before.identity.size:
+            return None
+        key = str(state.get("key", ""))
+        if self.record is not None:
+            self.record.write(
+                RecordedFile(before.path, before.identity, before.import_id, "complete", key)
+            )
+        return key
+
+    def _failed(self, found: FoundFile, error: BaseException) -> FileOutcome:
+        if isinstance(error, BatchStopped) or (
+            isinstance(error, UploadInterrupted) and self.stop.is_set()
+        ):
+            stopped = UploadInterrupted(
+                f"{found.path}: stopped with the batch",
+                hint="run the same command again: a multipart import resumes",
+                import_id=getattr(error, "import_id", None),
+                resumable=True,
+            )
+            return FileOutcome(
+                found.path,
+                found.relative,
+                found.size,
+                "interrupted",
+                import_id=stopped.import_id,
+                error=stopped,
+            )
+        if not isinstance(error, Exception):
+            raise error  # SystemExit and the like: not the file's doing
+        status: Status = "changed" if isinstance(error, FileChangedError) else "failed"
+        return FileOutcome(
+            found.path,
+            found.relative,
+            found.size,
+            status,
+            import_id=getattr(error, "import_id", None),
+            error=error,
+        )
