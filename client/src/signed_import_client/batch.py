@@ -1,12 +1,13 @@
 """Many files, each its own import, through one `Uploader`: one HTTP connection pool, one set of
-credentials, `concurrency` files in flight at once (and a multipart file's parts in parallel
-within them, through the same pool).
+credentials, at most `concurrency` PUTs to S3 in flight across the batch (the Uploader's
+transfer slots, which a multipart file's parts share with the other files), and FILES_PER_SLOT
+times as many files in flight, so that the API calls creating the next imports overlap the PUTs.
 
 With a `BatchRecord`, running the same batch again skips the files it imported (same identity:
 device, inode, size, modification time), reports those that changed since instead of sending
 them again, finds complete the ones whose upload landed just before an interruption, and resumes
-the multipart imports in flight (the `Journal`). Outcomes are yielded as files finish; at most
-`concurrency` files are open at once, whatever the batch's size.
+the multipart imports in flight (the `Journal`). Outcomes are yielded as files finish; memory
+holds the list of files and the ones in flight, whatever the batch's size.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
 # The metadata key that carries a file's path below the directory uploaded (`keep_paths`),
 # percent-encoded (RFC 3986, "/" kept): S3 metadata is ASCII, file names need not be.
 RELATIVE_PATH_KEY = "relative-path"
+
+# Files in flight per PUT slot (`concurrency`): while some files' PUTs hold the slots, others
+# are having their imports created by the API, so that the API's latency is not paid in line.
+FILES_PER_SLOT = 4
 
 Status = Literal["complete", "already_imported", "changed", "failed", "interrupted"]
 
@@ -178,10 +183,11 @@ class Batch:
         batch the same way, and waits for the files in flight to unwind."""
         pending: set[Future[FileOutcome]] = set()
         queue = iter(self.files)
-        with ThreadPoolExecutor(self.uploader.concurrency, thread_name_prefix="batch") as pool:
+        in_flight = FILES_PER_SLOT * self.uploader.concurrency
+        with ThreadPoolExecutor(in_flight, thread_name_prefix="batch") as pool:
             try:
                 while True:
-                    while len(pending) < self.uploader.concurrency and not self.stop.is_set():
+                    while len(pending) < in_flight and not self.stop.is_set():
                         found = next(queue, None)
                         if found is None:
                             break

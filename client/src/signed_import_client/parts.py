@@ -158,7 +158,9 @@ class PartRun:
         self.held = held
         self.emit = emit
         self.cancel = threading.Event()
-        self.transfer = Transfer(uploader.http, uploader.retry, self.cancel)
+        self.transfer = Transfer(
+            uploader.http, uploader.retry, self.cancel, slots=uploader.transfer_slots
+        )
         self.numbers: Iterator[int] = iter(range(1, plan.part_count + 1))
         self.lock = threading.Lock()
         self.etags: dict[int, str] = {n: h.etag for n, h in held.items()}

@@ -8,6 +8,7 @@ have since expired, is signed again through the API; any other refusal is final.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -66,6 +67,9 @@ class Transfer:
     retry: RetryPolicy
     cancel: threading.Event
     clock: Callable[[], float] = time.time
+    # Shared by every upload of one Uploader: at most this many PUTs to S3 in flight at once,
+    # however many files are (a batch's files wait here, their API calls already made).
+    slots: threading.Semaphore | None = None
 
     def wait(self, seconds: float) -> None:
         if self.cancel.wait(seconds):
@@ -103,7 +107,8 @@ class Transfer:
                     sent(len(chunk))
 
             try:
-                response = self.http.put(signed.url, content=stream(), headers=signed.headers)
+                with self.slots or contextlib.nullcontext():
+                    response = self.http.put(signed.url, content=stream(), headers=signed.headers)
             except httpx.TransportError as err:
                 sent(-counted)
                 if not self.retry.should_retry(attempt):

@@ -89,6 +89,8 @@ class Uploader:
             except ValueError as err:
                 raise ConfigurationError(str(err)) from err
         self.concurrency = concurrency
+        # PUTs to S3 in flight at once, across every file a batch has in flight.
+        self.transfer_slots = threading.BoundedSemaphore(concurrency)
         self.part_size = part_size
         self.journal = journal
         self.retry = retry or RetryPolicy()
@@ -96,8 +98,10 @@ class Uploader:
         self.http = http or httpx.Client(
             # Waiting for a free connection of the pool is no stall: a batch's files share it.
             timeout=httpx.Timeout(timeout, connect=15.0, pool=None),
+            # PUTs take at most `concurrency` connections (transfer_slots); the rest serve API
+            # calls, which a batch makes for the files waiting for a slot.
             limits=httpx.Limits(
-                max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2
+                max_connections=2 * concurrency + 2, max_keepalive_connections=2 * concurrency + 2
             ),
             headers={"User-Agent": USER_AGENT},
         )
@@ -361,7 +365,7 @@ class Uploader:
         upload = created["upload"]
         emit = Emitter(progress, import_id, "PUT", src.size, 1)
         emit("started")
-        transfer = Transfer(self.http, self.retry, threading.Event())
+        transfer = Transfer(self.http, self.retry, threading.Event(), slots=self.transfer_slots)
         signed = SignedRequest(
             upload["url"], dict(upload["headers"]), epoch(created.get("expires_at"))
         )
