@@ -263,8 +263,15 @@ bench: bench-signer bench-client ## Every benchmark: the signer's, then the clie
 bench-signer: $(VENV)/.installed $(PACKAGE) ## The signer zip against the classic handler, warm and cold (build/bench.md)
 	$(PY) benchmarks/bench_handler.py $(BENCH_FLAGS)
 
+PEERS_VENV := .venv-peers
+
+$(PEERS_VENV)/.installed: requirements/peers.txt
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/peers.txt
+	touch $@
+
 .PHONY: bench-client
-bench-client: $(VENV)/.installed $(PACKAGE) ## The signed-import CLI against boto3's upload_file: throughput, memory, scaling (build/bench-client.md)
+bench-client: $(VENV)/.installed $(PACKAGE) $(PEERS_VENV)/.installed ## The signed-import CLI against boto3, aws s3 cp --recursive and s5cmd: throughput, API latency, many files, memory (build/bench-client.md)
 	$(PY) benchmarks/bench_client.py $(BENCH_CLIENT_FLAGS)
 
 .PHONY: test-aws

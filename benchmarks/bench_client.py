@@ -31,9 +31,10 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,10 @@ from localdev.terraform import Terraform
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+from api_latency import delayed_api  # noqa: E402
+from many_files import BatchSample, ManyFiles, make_files  # noqa: E402
+from many_files import report as many_report  # noqa: E402
+from signed_import_client.parts import SIGN_BATCH  # noqa: E402
 from signed_import_client.plan import human_size, parse_size  # noqa: E402
 
 MIB = 1024**2
@@ -149,8 +154,8 @@ class Bench:
             )
         return self._s3
 
-    def cli(self, path: Path) -> Sample:
-        command = [str(CLI), "upload", str(path), "--api", self.import_url]
+    def cli(self, path: Path, import_url: str | None = None) -> Sample:
+        command = [str(CLI), "upload", str(path), "--api", import_url or self.import_url]
         seconds, rss, out = spawn([*command, "--auth", "none", "--json", "--quiet"], self.env)
         result = json.loads(out)
         if result["size"] != path.stat().st_size:
@@ -260,17 +265,11 @@ def report(
     }
     size = f"{args.size / MIB:.0f} MiB"
     lines = [
-        "# signed-import client benchmark",
-        "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}, {platform.system()} {platform.release()}. Local S3: "
-        "LocalStack 4.7 (verifies SigV4, part and whole-object CRC-64/NVME); API: the local "
-        "gateway with the deployed signer zip. `signed-import` at default settings "
-        f"({DEFAULT_CONCURRENCY} parts in flight, the API's part size); boto3 "
-        f"`upload_file` with the same part size and concurrency. Best of {args.rounds} "
-        "alternating runs each; wall time of the whole process (start-up included).",
-        "",
         "## Throughput and memory",
+        "",
+        "`signed-import` at default settings "
+        f"({DEFAULT_CONCURRENCY} parts in flight, the API's part size); boto3 "
+        f"`upload_file` with the same part size and concurrency.",
         "",
         "| what | size | time | MiB/s | peak RSS | notes |",
         "|---|---:|---:|---:|---:|---|",
@@ -306,54 +305,216 @@ def report(
     return "\n".join(lines) + "\n", all(checks.values())
 
 
+SECTIONS = ("upload", "latency", "many")
+TARGET_LATENCY_RATIO = 0.95
+TARGET_FILES_RATIO = 1.0
+
+
+def parse_sets(text: str) -> list[tuple[int, int]]:
+    """ "1000x256KiB,10000x16KiB" → [(1000, 262144), (10000, 16384)]."""
+    sets = []
+    for item in text.split(","):
+        count, _, size = item.partition("x")
+        sets.append((int(count), parse_size(size)))
+    return sets
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=textwrap.dedent(__doc__ or ""))
     parser.add_argument("--size", type=parse_size, default=GIB, help="throughput file (1GiB)")
     parser.add_argument("--sparse-size", type=parse_size, default=5 * GIB, help="(5GiB)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs each (2)")
+    parser.add_argument(
+        "--many", type=parse_sets, default="1000x256KiB,10000x16KiB", help="file sets (%(default)s)"
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.1, help="seconds added to each API call (0.1)"
+    )
+    parser.add_argument(
+        "--peers",
+        type=Path,
+        default=ROOT / ".venv-peers" / "bin",
+        help="where aws and s5cmd are (.venv-peers/bin)",
+    )
+    parser.add_argument(
+        "--only", action="append", choices=SECTIONS, help="run these sections (default: all)"
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "build" / "bench-client.md")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
+    sections = args.only or SECTIONS
 
     scaling_sizes = [s for s in (16 * MIB, 64 * MIB, 256 * MIB) if s < args.size] + [args.size]
     work = Path(tempfile.mkdtemp(prefix="bench-client-"))
+    tables = [header(args)]
+    ok = True
+    figures: dict[str, Any] = {}
     try:
         print("==> starting moto_server and LocalStack, applying examples/local", flush=True)
         with local_stack(work, max(args.sparse_size, args.size) + GIB) as (url, endpoint, bucket):
             bench = Bench(url, endpoint, bucket, work)
             full = random_file(work / "full.bin", args.size)
-            throughput: list[Sample] = []
-            for round_number in range(1, args.rounds + 1):
-                for sample in (bench.cli(full), bench.boto3(full, SERVER_PART_SIZE)):
-                    throughput.append(sample)
-                    print(
-                        f"    round {round_number}: {sample.who:<13} {sample.seconds:6.2f} s "
-                        f"{sample.mib_per_second:6.0f} MiB/s  {sample.peak_rss_mb:4.0f} MB",
-                        flush=True,
-                    )
-            sparse = bench.cli(sparse_file(work / "sparse.bin", args.sparse_size))
-            (work / "sparse.bin").unlink()
-            print(f"    sparse: {sparse.seconds:.2f} s, {sparse.peak_rss_mb:.0f} MB", flush=True)
-            scaling = []
-            for size in scaling_sizes:
-                path = full if size == args.size else random_file(work / f"{size}.bin", size)
-                scaling.append(bench.cli(path))
-                print(f"    scaling {size // MIB} MiB: {scaling[-1].seconds:.2f} s", flush=True)
+            if "upload" in sections:
+                table, passed, figures["upload"] = upload_section(bench, full, scaling_sizes, args)
+                tables.append(table)
+                ok &= passed
+            if "latency" in sections:
+                table, passed, figures["latency"] = latency_section(bench, full, args)
+                tables.append(table)
+                ok &= passed
+            if "many" in sections:
+                table, passed, figures["many"] = many_section(bench, args)
+                tables.append(table)
+                ok &= passed
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    table, ok = report(throughput, [sparse], scaling, args)
+    text = "\n\n".join(tables) + "\n"
     print()
-    print(table)
+    print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(table)
+    args.output.write_text(text)
+    args.output.with_suffix(".json").write_text(json.dumps(figures, indent=1))
+    print(f"written to {args.output}")
+    return 1 if args.check and not ok else 0
+
+
+def header(args: argparse.Namespace) -> str:
+    return (
+        "# signed-import client benchmark\n\n"
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}. Local S3: "
+        "LocalStack 4.7 (verifies SigV4, part and whole-object CRC-64/NVME); API: the local "
+        "gateway with the deployed signer zip. Wall time of the whole process (start-up "
+        f"included), best of {args.rounds} alternating runs each."
+    )
+
+
+def upload_section(
+    bench: Bench, full: Path, scaling_sizes: list[int], args: argparse.Namespace
+) -> tuple[str, bool, dict[str, Any]]:
+    throughput: list[Sample] = []
+    for round_number in range(1, args.rounds + 1):
+        for sample in (bench.cli(full), bench.boto3(full, SERVER_PART_SIZE)):
+            throughput.append(sample)
+            print(
+                f"    round {round_number}: {sample.who:<13} {sample.seconds:6.2f} s "
+                f"{sample.mib_per_second:6.0f} MiB/s  {sample.peak_rss_mb:4.0f} MB",
+                flush=True,
+            )
+    sparse = bench.cli(sparse_file(bench.work / "sparse.bin", args.sparse_size))
+    (bench.work / "sparse.bin").unlink()
+    print(f"    sparse: {sparse.seconds:.2f} s, {sparse.peak_rss_mb:.0f} MB", flush=True)
+    scaling = []
+    for size in scaling_sizes:
+        path = full if size == args.size else random_file(bench.work / f"{size}.bin", size)
+        scaling.append(bench.cli(path))
+        print(f"    scaling {size // MIB} MiB: {scaling[-1].seconds:.2f} s", flush=True)
+    table, ok = report(throughput, [sparse], scaling, args)
     figures = {
         "throughput": [asdict(s) for s in throughput],
         "sparse": asdict(sparse),
         "scaling": [asdict(s) for s in scaling],
     }
-    args.output.with_suffix(".json").write_text(json.dumps(figures, indent=1))
-    print(f"written to {args.output}")
-    return 1 if args.check and not ok else 0
+    return table, ok, figures
+
+
+def latency_section(
+    bench: Bench, full: Path, args: argparse.Namespace
+) -> tuple[str, bool, dict[str, Any]]:
+    """The same file with and without `--latency` added to every API call, interleaved."""
+    samples: dict[float, list[tuple[Sample, int]]] = {0.0: [], args.latency: []}
+    with delayed_api(bench.import_url) as api:
+        for round_number in range(1, args.rounds + 1):
+            for delay, runs in samples.items():
+                api.delay(delay)
+                sample = bench.cli(full, import_url=api.import_url)
+                runs.append((sample, api.calls))
+                print(
+                    f"    round {round_number}: API +{delay * 1000:3.0f} ms "
+                    f"{sample.seconds:6.2f} s {sample.mib_per_second:6.0f} MiB/s  "
+                    f"{api.calls} API calls ({api.unavailable} more answered 503, retried)",
+                    flush=True,
+                )
+    best = {d: max(runs, key=lambda run: run[0].mib_per_second) for d, runs in samples.items()}
+    direct, delayed = best[0.0][0], best[args.latency][0]
+    ratio = delayed.mib_per_second / direct.mib_per_second
+    parts = -(-args.size // SERVER_PART_SIZE)
+    allowed = -(-parts // SIGN_BATCH) + 2
+    calls = max(count for runs in samples.values() for _, count in runs)
+    checks = {
+        "latency": ratio >= TARGET_LATENCY_RATIO,
+        "calls": calls <= allowed,
+    }
+    size = human_size(args.size)
+    lines = [
+        "## No part waits on the API",
+        "",
+        f"{size} ({parts} parts of {SERVER_PART_SIZE // MIB} MiB), every API call passed "
+        f"through a proxy that holds it {args.latency * 1000:.0f} ms or not at all (S3 "
+        "traffic goes around it), runs interleaved.",
+        "",
+        "| API latency added | time | MiB/s | API calls per import |",
+        "|---:|---:|---:|---:|",
+    ]
+    for delay, (sample, count) in best.items():
+        lines.append(
+            f"| {delay * 1000:.0f} ms | {sample.seconds:.2f} s | {sample.mib_per_second:.0f} | "
+            f"{count} |"
+        )
+    lines += [
+        "",
+        "| target | measured | result |",
+        "|---|---:|---|",
+        f"| throughput with +{args.latency * 1000:.0f} ms ≥ {TARGET_LATENCY_RATIO}x without "
+        f"| {ratio:.2f}x | {mark(checks['latency'])} |",
+        f"| API calls per import ≤ ⌈{parts} / {SIGN_BATCH}⌉ + 2 = {allowed} | {calls} | "
+        f"{mark(checks['calls'])} |",
+    ]
+    figures = {
+        str(d): [{**asdict(s), "api_calls": c} for s, c in runs] for d, runs in samples.items()
+    }
+    return "\n".join(lines), all(checks.values()), figures
+
+
+def many_section(bench: Bench, args: argparse.Namespace) -> tuple[str, bool, dict[str, Any]]:
+    if not (args.peers / "aws").exists() or not (args.peers / "s5cmd").exists():
+        raise SystemExit(
+            f"aws and s5cmd not found in {args.peers}: make bench-client installs them"
+        )
+    many = ManyFiles(
+        spawn=spawn,
+        s3=bench.s3,
+        bucket=bench.bucket,
+        s3_endpoint=bench.s3_endpoint,
+        cli=CLI,
+        peers=args.peers,
+        env=bench.env,
+        work=bench.work,
+        concurrency=DEFAULT_CONCURRENCY,
+    )
+    samples: list[BatchSample] = []
+    for count, size in args.many:
+        directory = make_files(bench.work / f"many-{count}", count, size)
+        runs: list[Callable[[], BatchSample]] = [
+            partial(many.signed_import, directory, count, size, bench.import_url),
+            partial(many.aws, directory, count, size),
+            partial(many.s5cmd, directory, count, size),
+        ]
+        for round_number in range(1, args.rounds + 1):
+            for run in runs:
+                sample = run()
+                samples.append(sample)
+                print(
+                    f"    round {round_number}: {count} x {size // 1024} KiB "
+                    f"{sample.who:<13} {sample.seconds:6.2f} s "
+                    f"{sample.files_per_second:6.0f} files/s  {sample.peak_rss_mb:4.0f} MB",
+                    flush=True,
+                )
+        shutil.rmtree(directory)
+    lines, ok = many_report(
+        samples, args.rounds, TARGET_FILES_RATIO, TARGET_PEAK_RSS_MB, TARGET_RSS_GROWTH
+    )
+    return "\n".join(lines), ok, {"samples": [asdict(s) for s in samples]}
 
 
 if __name__ == "__main__":

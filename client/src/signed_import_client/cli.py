@@ -151,7 +151,8 @@ def _transfer_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_CONCURRENCY,
         metavar="N",
-        help=f"parts in flight at once, 1-64 (default {DEFAULT_CONCURRENCY})",
+        help=f"PUTs to S3 in flight at once, a file's parts or a batch's files, 1-64 (default "
+        f"{DEFAULT_CONCURRENCY})",
     )
     parser.add_argument(
         "--size",
@@ -163,7 +164,7 @@ def _transfer_options(parser: argparse.ArgumentParser) -> None:
 
 def _many_files_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
-        "many files (several PATHs or a directory: a batch, --concurrency files at once)"
+        "many files (several PATHs or a directory make a batch: each file its own import)"
     )
     group.add_argument(
         "-r",
@@ -511,7 +512,7 @@ def _upload_many(args: argparse.Namespace, out: _Output) -> int:
         )
         out.note(
             f"{len(found.files)} files, {human_size(found.total_bytes)}, "
-            f"{uploader.concurrency} at a time"
+            f"{uploader.concurrency} PUTs at a time"
         )
         try:
             _drain(batch, report)

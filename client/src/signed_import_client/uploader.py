@@ -66,7 +66,8 @@ def guess_content_type(name: str | None) -> str:
 
 
 class Uploader:
-    """Uploads to one API. Thread-safe between calls, not within one: use one per thread."""
+    """Uploads to one API. `upload` may run in several threads at once (`upload_many` does):
+    they share the connection pool, the credentials, the journal and the transfer slots."""
 
     def __init__(
         self,
