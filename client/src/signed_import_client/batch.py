@@ -182,6 +182,7 @@ class Batch:
         yielded "interrupted", then UploadInterrupted. A caller that stops reading stops the
         batch the same way, and waits for the files in flight to unwind."""
         pending: set[Future[FileOutcome]] = set()
+        finished: list[Future[FileOutcome]] = []  # done, not yet yielded
         queue = iter(self.files)
         in_flight = FILES_PER_SLOT * self.uploader.concurrency
         with ThreadPoolExecutor(in_flight, thread_name_prefix="batch") as pool:
@@ -195,14 +196,15 @@ class Batch:
                     if not pending:
                         break
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        yield self._finish(future.result())
+                    finished.extend(done)
+                    while finished:
+                        yield self._finish(finished.pop().result())
             except KeyboardInterrupt:
                 self.interrupt()
             finally:
                 self.stop.set()  # also when the caller closed the iterator
                 self.not_started = sum(1 for _ in queue)
-            for future in pending:  # already stopping: each ends within a chunk
+            for future in [*finished, *pending]:  # already stopping: each ends within a chunk
                 yield self._finish(future.result())
         if self.interrupted:
             raise UploadInterrupted(

@@ -535,17 +535,24 @@ def _start_over(uploader: Uploader, record: BatchRecord | None, found: Found, ou
 
 
 def _drain(batch: Batch, report: _BatchReport) -> None:
-    """Report every outcome; Ctrl-C stops the batch, and the files in flight still report."""
-    outcomes = batch.run()
-    while True:
-        try:
-            for outcome in outcomes:
-                report.add(outcome)
-            return
-        except KeyboardInterrupt:
-            batch.interrupt()  # then read on: the files in flight come back "interrupted"
-        except UploadInterrupted:
-            return
+    """Report every outcome. Ctrl-C or SIGTERM stops the batch rather than raise: no file
+    starts, the files in flight come back "interrupted" and are reported like the others, then
+    the summary. A second one stops at once."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        batch.interrupt()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+    previous = signal.signal(signal.SIGINT, stop), signal.signal(signal.SIGTERM, stop)
+    try:
+        for outcome in batch.run():
+            report.add(outcome)
+    except UploadInterrupted:
+        pass  # the summary says so
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
 
 
 class _BatchReport:
