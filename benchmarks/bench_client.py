@@ -15,6 +15,13 @@ counted here was accepted by S3's own checks; and it is the faster of the two he
    (5 GiB by default): target ≤ 150 MB, and no growth with the file's size (≤ 1.1x).
 3. Scaling: the CLI's time and peak RSS from 16 MiB to the full size.
 
+4. API latency: the same file with and without 100 ms added to every API call (a reverse proxy
+   in front of the local gateway), interleaved: target ≥ 0.95x the throughput, and at most
+   ceil(parts / 16) + 2 API calls an import.
+5. Many files: 1,000 x 256 KiB and 10,000 x 16 KiB through `signed-import upload DIR
+   --recursive`, `aws s3 cp --recursive` and s5cmd (benchmarks/many_files.py): files/s target
+   ≥ 1.0x aws s3 cp, peak RSS ≤ 150 MB and flat in the number of files.
+
 Prints a Markdown table and writes it to --output (build/bench-client.md), with the figures as
 JSON beside it. Targets are reported pass/miss; --check turns a miss into exit status 1.
 """
@@ -26,6 +33,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -331,6 +339,13 @@ def main() -> int:
         "--latency", type=float, default=0.1, help="seconds added to each API call (0.1)"
     )
     parser.add_argument(
+        "--latency-rounds",
+        type=int,
+        default=4,
+        help="alternating runs each, with and without the latency (4: a local S3 writing to "
+        "disk varies more than the latency costs)",
+    )
+    parser.add_argument(
         "--peers",
         type=Path,
         default=ROOT / ".venv-peers" / "bin",
@@ -424,7 +439,7 @@ def latency_section(
     """The same file with and without `--latency` added to every API call, interleaved."""
     samples: dict[float, list[tuple[Sample, int]]] = {0.0: [], args.latency: []}
     with delayed_api(bench.import_url) as api:
-        for round_number in range(1, args.rounds + 1):
+        for round_number in range(1, args.latency_rounds + 1):
             for delay, runs in samples.items():
                 api.delay(delay)
                 sample = bench.cli(full, import_url=api.import_url)
@@ -436,8 +451,14 @@ def latency_section(
                     flush=True,
                 )
     best = {d: max(runs, key=lambda run: run[0].mib_per_second) for d, runs in samples.items()}
-    direct, delayed = best[0.0][0], best[args.latency][0]
-    ratio = delayed.mib_per_second / direct.mib_per_second
+    # The target is judged on medians: each run's time varies by more than the latency costs
+    # (the local S3 writes to disk; a completion of 1 GiB outlasts the signer's S3 read timeout
+    # and is retried), and a best-of ratio follows whichever side drew the one fast run.
+    median = {
+        d: statistics.median(r[0].mib_per_second for r in runs) for d, runs in samples.items()
+    }
+    ratio = median[args.latency] / median[0.0]
+    best_ratio = best[args.latency][0].mib_per_second / best[0.0][0].mib_per_second
     parts = -(-args.size // SERVER_PART_SIZE)
     allowed = -(-parts // SIGN_BATCH) + 2
     calls = max(count for runs in samples.values() for _, count in runs)
@@ -451,22 +472,22 @@ def latency_section(
         "",
         f"{size} ({parts} parts of {SERVER_PART_SIZE // MIB} MiB), every API call passed "
         f"through a proxy that holds it {args.latency * 1000:.0f} ms or not at all (S3 "
-        "traffic goes around it), runs interleaved.",
+        f"traffic goes around it), runs interleaved, {args.latency_rounds} each.",
         "",
-        "| API latency added | time | MiB/s | API calls per import |",
-        "|---:|---:|---:|---:|",
+        "| API latency added | best time | best MiB/s | median MiB/s | API calls per import |",
+        "|---:|---:|---:|---:|---:|",
     ]
     for delay, (sample, count) in best.items():
         lines.append(
             f"| {delay * 1000:.0f} ms | {sample.seconds:.2f} s | {sample.mib_per_second:.0f} | "
-            f"{count} |"
+            f"{median[delay]:.0f} | {count} |"
         )
     lines += [
         "",
         "| target | measured | result |",
         "|---|---:|---|",
-        f"| throughput with +{args.latency * 1000:.0f} ms ≥ {TARGET_LATENCY_RATIO}x without "
-        f"| {ratio:.2f}x | {mark(checks['latency'])} |",
+        f"| median throughput with +{args.latency * 1000:.0f} ms ≥ {TARGET_LATENCY_RATIO}x "
+        f"without (best of each: {best_ratio:.2f}x) | {ratio:.2f}x | {mark(checks['latency'])} |",
         f"| API calls per import ≤ ⌈{parts} / {SIGN_BATCH}⌉ + 2 = {allowed} | {calls} | "
         f"{mark(checks['calls'])} |",
     ]

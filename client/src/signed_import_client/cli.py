@@ -695,6 +695,7 @@ _FLAGS = {
     "`wait_scan`": "--wait-scan",
     "`api_key`": "--api-key",
     "`forget` does both": "--restart does both",
+    "(`forget` the record)": "(--restart)",
 }
 _COMMAND = re.compile(r"`((?:abort|resume|status) [^`]+)`")
 
