@@ -22,12 +22,8 @@ from rich.progress import (
 )
 
 from .batch import BatchProgress, FileOutcome
+from .display import eta
 from .plan import human_size
-
-
-def _eta(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def _files(state: BatchProgress) -> str:
@@ -62,7 +58,7 @@ class BatchLines:
         remaining = state.bytes_total - state.bytes_done
         finished = state.files_done + state.files_failed >= state.files_total
         if rate > 0 and remaining > 0 and not finished:
-            text += f", ETA {_eta(remaining / rate)}"
+            text += f", ETA {eta(remaining / rate)}"
         return text
 
     def close(self) -> None:

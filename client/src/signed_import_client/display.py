@@ -27,7 +27,8 @@ from .plan import human_size
 from .results import Progress
 
 
-def _eta(seconds: float) -> str:
+def eta(seconds: float) -> str:
+    """Seconds as H:MM:SS."""
     seconds = int(seconds)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
@@ -92,7 +93,7 @@ class LineProgress:
             text += f", {event.parts_done}/{event.part_count} parts"
         text += f", {human_size(rate)}/s"
         if rate > 0 and event.done < event.total:
-            text += f", ETA {_eta((event.total - event.done) / rate)}"
+            text += f", ETA {eta((event.total - event.done) / rate)}"
         return text
 
     def _print(self, text: str) -> None:
