@@ -34,6 +34,7 @@ MIB = 1024 * 1024
 CLI = str(Path(sys.executable).with_name("signed-import"))
 ACCESS_KEY = "AKIACLIE2E000000001"
 PART = r"partNumber=(\d+)"
+SMALL_FILES = 200  # the batch tests' small files
 
 
 @pytest.fixture(scope="module")
@@ -467,3 +468,91 @@ def test_a_failure_that_persists_ends_with_exit_7_and_stays_resumable(
     assert resumed.code == 0, resumed.stderr
     assert resumed.json()["import_id"] == import_id
     assert stored(moto, cli, resumed.json())["Data"] == data
+
+
+# --- many files: `upload DIR --recursive` ---------------------------------------------------
+# A batch of 200 small files and a multipart one, interrupted half-way (SIGINT, as Ctrl-C) and
+# run again, leaves every file in the bucket exactly once, checked against the bucket itself.
+
+
+def batch_files(root: Path) -> dict[str, bytes]:
+    """200 small files in folders, and one of 12 MiB (3 parts of 5 MiB): name → bytes."""
+    written = {}
+    for number in range(SMALL_FILES):
+        path = root / f"day-{number % 4}" / f"doc-{number:03}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written[path.name] = secrets.token_bytes(1000 + number)
+        path.write_bytes(written[path.name])
+    written["large.bin"] = secrets.token_bytes(12 * MIB)
+    (root / "large.bin").write_bytes(written["large.bin"])
+    return written
+
+
+def batch_in_bucket(moto: MotoServer, bucket: str, tag: str) -> dict[str, list[bytes]]:
+    """The objects this batch stored (its `batch` metadata), by the filename stored with them."""
+    s3 = moto.client("s3")
+    found: dict[str, list[bytes]] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            head = s3.head_object(Bucket=bucket, Key=item["Key"])
+            if head["Metadata"].get("batch") == tag:
+                body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+                found.setdefault(head["Metadata"]["filename"], []).append(body)
+    return found
+
+
+def json_lines(run: Run) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
+
+
+def test_an_interrupted_batch_run_again_stores_every_file_once(
+    moto: MotoServer, cli: Cli, faults: FaultProxy
+) -> None:
+    proxy = faults
+    data = batch_files(cli.home / "exports")
+    tag = secrets.token_hex(8)
+    args = ["upload", "exports", "--recursive", "--part-size", "5MiB", "--metadata", f"batch={tag}"]
+    args += ["--keep-paths", "--concurrency", "4", "--json"]
+    proxy.add(Rule("PUT", r"X-Amz-Signature", delay=0.05, times=10**6))  # every PUT to S3
+
+    process = cli.start(*args, proxy=proxy)
+    deadline = time.monotonic() + 120
+    while len(proxy.requests("PUT", "X-Amz-Signature")) < SMALL_FILES // 2:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    first = Run(process.returncode, out.decode(), err.decode())
+    again = cli.run(*args)
+
+    assert first.code == 130, first.stderr
+    assert "interrupted" in first.stderr
+    summary = json_lines(first)[-1]["summary"]
+    assert 0 < summary["complete"] < len(data)
+    assert summary["not_started"] > 0
+    assert again.code == 0, again.stderr
+    outcomes = json_lines(again)[:-1]
+    statuses = {line["relative_path"]: line["status"] for line in outcomes}
+    assert len(statuses) == len(data)
+    assert set(statuses.values()) <= {"complete", "already_imported"}
+    assert sum(s == "already_imported" for s in statuses.values()) >= summary["complete"]
+    stored = batch_in_bucket(moto, cli.bucket, tag)
+    assert {name: [to_b64(crc64nvme(b)) for b in bodies] for name, bodies in stored.items()} == {
+        name: [to_b64(crc64nvme(body))] for name, body in data.items()
+    }  # every file, once, with its bytes
+
+
+def test_a_batch_run_a_third_time_sends_nothing(cli: Cli, faults: FaultProxy) -> None:
+    proxy = faults
+    (cli.home / "d").mkdir()
+    for number in range(5):
+        (cli.home / "d" / f"{number}.csv").write_bytes(b"a,b\n" * (number + 1))
+    first = cli.run("upload", "d", "-r", "--json")
+    proxy.clear()
+
+    again = cli.run("upload", "d", "-r", "--json", proxy=proxy)
+
+    assert (first.code, again.code) == (0, 0)
+    assert [line["status"] for line in json_lines(again)[:-1]] == ["already_imported"] * 5
+    assert proxy.seen == []  # not one request
