@@ -61,6 +61,21 @@ class FileOutcome:
     key: str | None = None  # complete, already_imported
     error: BaseException | None = None  # changed, failed, interrupted
 
+    @classmethod
+    def of(
+        cls,
+        found: FoundFile,
+        status: Status,
+        *,
+        size: int | None = None,  # as the file is now, when it was looked at again
+        result: ImportResult | None = None,
+        import_id: str | None = None,
+        key: str | None = None,
+        error: BaseException | None = None,
+    ) -> FileOutcome:
+        size = found.size if size is None else size
+        return cls(found.path, found.relative, size, status, result, import_id, key, error)
+
     @property
     def ok(self) -> bool:
         return self.status in ("complete", "already_imported")
@@ -252,20 +267,18 @@ class Batch:
         if before is not None and before.identity == identity:
             landed = self._landed(before)
             if landed is not None:
-                return FileOutcome(
-                    found.path,
-                    found.relative,
-                    identity.size,
+                return FileOutcome.of(
+                    found,
                     "already_imported",
+                    size=identity.size,
                     import_id=before.import_id,
                     key=landed,
                 )
         elif before is not None and before.state == "complete":
-            return FileOutcome(
-                found.path,
-                found.relative,
-                identity.size,
+            return FileOutcome.of(
+                found,
                 "changed",
+                size=identity.size,
                 import_id=before.import_id,
                 error=FileChangedError(
                     f"{found.path} changed since it was imported as {before.import_id} "
@@ -297,11 +310,10 @@ class Batch:
             self.record.write(
                 RecordedFile(path, identity, result.import_id, "complete", result.key)
             )
-        return FileOutcome(
-            found.path,
-            found.relative,
-            result.size,
+        return FileOutcome.of(
+            found,
             "complete",
+            size=result.size,
             result=result,
             import_id=result.import_id,
             key=result.key,
@@ -337,10 +349,8 @@ class Batch:
                 import_id=getattr(error, "import_id", None),
                 resumable=True,
             )
-            return FileOutcome(
-                found.path,
-                found.relative,
-                found.size,
+            return FileOutcome.of(
+                found,
                 "interrupted",
                 import_id=stopped.import_id,
                 error=stopped,
@@ -348,10 +358,8 @@ class Batch:
         if not isinstance(error, Exception):
             raise error  # SystemExit and the like: not the file's doing
         status: Status = "changed" if isinstance(error, FileChangedError) else "failed"
-        return FileOutcome(
-            found.path,
-            found.relative,
-            found.size,
+        return FileOutcome.of(
+            found,
             status,
             import_id=getattr(error, "import_id", None),
             error=error,
