@@ -107,6 +107,7 @@ locals {
     cors_origins        = var.cors_allowed_origins
     lambda_invoke_arn   = local.signer_invoke_arn # the "live" alias with SnapStart
     max_upload_bytes    = var.max_upload_bytes
+    max_imports         = var.max_imports_per_request
     security            = local.security
     security_schemes    = local.security_schemes
     api_key_required    = local.api_key_required

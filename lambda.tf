@@ -49,6 +49,7 @@ resource "aws_lambda_function" "signer" {
       MULTIPART_ENABLED         = tostring(var.multipart_enabled)
       MULTIPART_THRESHOLD_BYTES = tostring(var.multipart_threshold_bytes)
       CALLER_ISOLATION          = local.caller_isolation # iam, cognito, custom or off
+      MAX_IMPORTS_PER_REQUEST   = tostring(var.max_imports_per_request)
       }, length(var.cors_allowed_origins) > 0 ? {
       CORS_ALLOWED_ORIGINS = join(",", var.cors_allowed_origins) # echoed on every response
       } : {}, var.upload_endpoint_url == null ? {} : {

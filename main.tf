@@ -20,11 +20,17 @@ locals {
   signer_log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.signer_log_group_name}"
 
   import_path = "/import"
+  # Where the routes are served: the custom domain (and base path) when set, else the stage.
+  api_base_url = (
+    local.custom_domain
+    ? "https://${var.domain_name}${var.base_path == "" ? "" : "/${var.base_path}"}"
+    : aws_api_gateway_stage.this.invoke_url
+  )
 
   # Every route of the API, keyed "<METHOD> <resource path>": the OpenAPI body renders one
   # operation per entry (api.tf) and API Gateway gets one invoke permission per entry (lambda.tf).
   # A route without request_model has no body and validates its parameters only.
-  api_routes = {
+  import_routes = {
     "POST /import" = {
       operation_id        = "createImport"
       summary             = "Start an import: sign one PUT, or plan a multipart upload and sign its first parts"
@@ -80,6 +86,19 @@ locals {
       error_statuses      = ["400", "403", "404", "409", "413", "415", "429", "500", "501", "503"]
     }
   }
+  # POST /imports, unless max_imports_per_request is 0.
+  batch_routes = {
+    "POST /imports" = {
+      operation_id        = "createImports"
+      summary             = "Start up to max_imports_per_request single-PUT imports in one call, each answered or refused on its own"
+      request_model       = "ImportBatchRequest"
+      success_status      = "200"
+      success_description = "Every item answered, in order: an import (201) or its refusal (4xx)"
+      response_model      = "ImportBatchResponse"
+      error_statuses      = ["400", "403", "413", "415", "429", "500"]
+    }
+  }
+  api_routes = merge(local.import_routes, var.max_imports_per_request == 0 ? {} : local.batch_routes)
 
   # What the signer isolates callers by: the identity kind of the authorization type, or "off"
   # when isolation is disabled or there is no caller (NONE).

@@ -5,11 +5,12 @@ output "invoke_url" {
 
 output "import_url" {
   description = "Full URL of POST /import: on domain_name when it is set, on the stage's execute-api URL otherwise."
-  value = (
-    local.custom_domain
-    ? "https://${var.domain_name}${var.base_path == "" ? "" : "/${var.base_path}"}${local.import_path}"
-    : "${aws_api_gateway_stage.this.invoke_url}${local.import_path}"
-  )
+  value       = "${local.api_base_url}${local.import_path}"
+}
+
+output "imports_url" {
+  description = "Full URL of POST /imports (many single-PUT imports in one call), beside import_url; null when max_imports_per_request is 0."
+  value       = var.max_imports_per_request == 0 ? null : "${local.api_base_url}${local.import_path}s"
 }
 
 output "regional_domain_name" {

@@ -239,6 +239,18 @@ variable "multipart_threshold_bytes" {
   }
 }
 
+variable "max_imports_per_request" {
+  description = "Most single-PUT imports one POST /imports call may create (1 to 100; each item is answered or refused on its own). A usage plan's quota and throttle count calls, not imports: a call may start this many. 0 leaves the route out of the API."
+  type        = number
+  default     = 100
+  nullable    = false
+
+  validation {
+    condition     = var.max_imports_per_request >= 0 && var.max_imports_per_request <= 100 && floor(var.max_imports_per_request) == var.max_imports_per_request
+    error_message = "max_imports_per_request must be a whole number from 0 (no POST /imports route) to 100."
+  }
+}
+
 variable "max_upload_bytes" {
   description = "Largest size a client may declare, in bytes. Larger declared sizes are refused with 413. At most 53687091200000 (10,000 parts of 5 GiB, the most one multipart upload can hold); at most 5368709120 (5 GiB, S3's limit for a single PUT) when multipart_enabled is false."
   type        = number

@@ -176,6 +176,7 @@ run "defaults_plan" {
       "POST /import/{import_id}/parts"    = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/POST/import/*/parts"
       "GET /import/{import_id}/parts"     = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/GET/import/*/parts"
       "POST /import/{import_id}/complete" = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/POST/import/*/complete"
+      "POST /imports"                     = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/POST/imports"
     }
     error_message = "There must be one Lambda permission per route, scoped to this API, stage, method and path."
   }
@@ -190,7 +191,7 @@ run "defaults_plan" {
   assert {
     condition = (
       aws_lambda_permission.api_gateway["POST /import"].statement_id == "AllowApiGateway-createImport" &&
-      length(distinct([for permission in aws_lambda_permission.api_gateway : permission.statement_id])) == 6 &&
+      length(distinct([for permission in aws_lambda_permission.api_gateway : permission.statement_id])) == 7 &&
       alltrue([for permission in aws_lambda_permission.api_gateway : permission.principal == "apigateway.amazonaws.com" && permission.action == "lambda:InvokeFunction"])
     )
     error_message = "Permissions must have distinct statement ids named after their operation and let API Gateway invoke only."
@@ -292,8 +293,9 @@ run "openapi_body" {
       "POST /import/{import_id}/parts signParts",
       "GET /import/{import_id}/parts listParts",
       "POST /import/{import_id}/complete completeImport",
+      "POST /imports createImports",
     ])
-    error_message = "The API must expose exactly the six import operations, with their operation ids."
+    error_message = "The API must expose exactly the seven import operations, with their operation ids."
   }
 
   # Every method of every path: authorized like the module, validated, proxied to the signer.
@@ -338,11 +340,12 @@ run "openapi_body" {
       "createImport #/components/schemas/ImportRequest true",
       "signParts #/components/schemas/SignPartsRequest true",
       "completeImport #/components/schemas/CompleteRequest true",
+      "createImports #/components/schemas/ImportBatchRequest true",
       "getImport - -",
       "listParts - -",
       "abortImport - -",
     ])
-    error_message = "POST operations must require a body of their request model (ImportRequest, SignPartsRequest, CompleteRequest); GET and DELETE take none."
+    error_message = "POST operations must require a body of their request model (ImportRequest, SignPartsRequest, CompleteRequest, ImportBatchRequest); GET and DELETE take none."
   }
 
   assert {
@@ -365,6 +368,7 @@ run "openapi_body" {
       "/import/{import_id}"          = { get = "200 403 404 429 500 503", delete = "204 403 404 409 429 500 503" }
       "/import/{import_id}/parts"    = { post = "200 400 403 404 409 413 415 429 500 503", get = "200 403 404 409 429 500 503" }
       "/import/{import_id}/complete" = { post = "200 400 403 404 409 413 415 429 500 501 503" }
+      "/imports"                     = { post = "200 400 403 413 415 429 500" }
     }
     error_message = "Every operation must document exactly its statuses."
   }
@@ -379,6 +383,7 @@ run "openapi_body" {
       "/import/{import_id}"          = { get = "#/components/schemas/ImportStatus", delete = null }
       "/import/{import_id}/parts"    = { post = "#/components/schemas/SignPartsResponse", get = "#/components/schemas/ListPartsResponse" }
       "/import/{import_id}/complete" = { post = "#/components/schemas/CompleteResponse" }
+      "/imports"                     = { post = "#/components/schemas/ImportBatchResponse" }
     }
     error_message = "Every success response must reference its response model; 204 has no body."
   }
@@ -436,6 +441,25 @@ run "openapi_body" {
       jsondecode(output.openapi_document).components.schemas.CompleteRequest.properties.parts.items.properties.etag == { type = "string", minLength = 1, maxLength = 1024 }
     )
     error_message = "SignPartsRequest and CompleteRequest must bound their lists and refuse unknown fields."
+  }
+
+  assert {
+    condition = (
+      jsondecode(output.openapi_document).components.schemas.ImportBatchRequest.required == ["imports"] &&
+      jsondecode(output.openapi_document).components.schemas.ImportBatchRequest.additionalProperties == false &&
+      jsondecode(output.openapi_document).components.schemas.ImportBatchRequest.properties.imports.minItems == 1 &&
+      jsondecode(output.openapi_document).components.schemas.ImportBatchRequest.properties.imports.maxItems == 100 &&
+      jsondecode(output.openapi_document).components.schemas.ImportBatchRequest.properties.imports.items == { "$ref" = "#/components/schemas/ImportRequest" } &&
+      jsondecode(output.openapi_document).components.schemas.ImportBatchResponse.properties.results.items.required == ["status"] &&
+      jsondecode(output.openapi_document).components.schemas.ImportBatchResponse.properties.results.items.properties.import == { "$ref" = "#/components/schemas/ImportResponse" } &&
+      jsondecode(output.openapi_document).components.schemas.ImportBatchResponse.properties.results.items.properties.error.required == ["code", "message"]
+    )
+    error_message = "ImportBatchRequest must hold 1 to 100 ImportRequests (validated before the signer like POST /import's body); ImportBatchResponse one import or error per item."
+  }
+
+  assert {
+    condition     = output.imports_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/v1/imports" && aws_lambda_function.signer.environment[0].variables.MAX_IMPORTS_PER_REQUEST == "100"
+    error_message = "imports_url must name POST /imports beside import_url; the signer must know the limit."
   }
 
   assert {
@@ -499,5 +523,36 @@ run "existing_dotted_bucket_is_accepted" {
   assert {
     condition     = output.bucket_name == "legacy.imports.example.com"
     error_message = "An existing bucket may have dots (URLs fall back to path style)."
+  }
+}
+
+run "batch_route_off" {
+  command = plan
+
+  variables {
+    max_imports_per_request = 0
+  }
+
+  assert {
+    condition = (
+      !contains(keys(jsondecode(output.openapi_document).paths), "/imports") &&
+      !contains(keys(aws_lambda_permission.api_gateway), "POST /imports") &&
+      output.imports_url == null &&
+      aws_lambda_function.signer.environment[0].variables.MAX_IMPORTS_PER_REQUEST == "0"
+    )
+    error_message = "max_imports_per_request = 0 must leave POST /imports out of the API, its permission and outputs, and tell the signer."
+  }
+}
+
+run "batch_route_limit" {
+  command = plan
+
+  variables {
+    max_imports_per_request = 25
+  }
+
+  assert {
+    condition     = jsondecode(output.openapi_document).components.schemas.ImportBatchRequest.properties.imports.maxItems == 25 && aws_lambda_function.signer.environment[0].variables.MAX_IMPORTS_PER_REQUEST == "25"
+    error_message = "The request model and the signer must both bound a call at max_imports_per_request."
   }
 }

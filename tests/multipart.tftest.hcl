@@ -36,7 +36,7 @@ run "multipart_disabled" {
 
   # The routes stay: status and abort still answer for single PUT imports.
   assert {
-    condition     = length(aws_lambda_permission.api_gateway) == 6 && length(flatten([for path, methods in jsondecode(output.openapi_document).paths : keys(methods)])) == 6
+    condition     = length(aws_lambda_permission.api_gateway) == 7 && length(flatten([for path, methods in jsondecode(output.openapi_document).paths : keys(methods)])) == 7
     error_message = "Every route must stay, with its permission, when multipart is off."
   }
 }

@@ -81,12 +81,12 @@ run "snapstart_enabled" {
   assert {
     condition = length(flatten([
       for path, methods in jsondecode(output.openapi_document).paths : [for method, operation in methods : method]
-    ])) == 6
-    error_message = "All six operations must be in the body (and so checked above)."
+    ])) == 7
+    error_message = "All seven operations must be in the body (and so checked above)."
   }
 
   assert {
-    condition = length(aws_lambda_permission.api_gateway) == 6 && alltrue([
+    condition = length(aws_lambda_permission.api_gateway) == 7 && alltrue([
       for permission in aws_lambda_permission.api_gateway :
       permission.qualifier == "live" && permission.function_name == aws_lambda_function.signer.function_name
     ])
@@ -101,6 +101,7 @@ run "snapstart_enabled" {
       "POST /import/{import_id}/parts"    = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/POST/import/*/parts"
       "GET /import/{import_id}/parts"     = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/GET/import/*/parts"
       "POST /import/{import_id}/complete" = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/POST/import/*/complete"
+      "POST /imports"                     = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/v1/POST/imports"
     }
     error_message = "The alias permissions must stay scoped to this API, stage, method and path."
   }

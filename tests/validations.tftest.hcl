@@ -176,6 +176,26 @@ run "multipart_disabled_with_default_max_upload" {
   expect_failures = [var.max_upload_bytes]
 }
 
+run "imports_per_request_over_100" {
+  command = plan
+
+  variables {
+    max_imports_per_request = 101
+  }
+
+  expect_failures = [var.max_imports_per_request]
+}
+
+run "imports_per_request_fraction" {
+  command = plan
+
+  variables {
+    max_imports_per_request = 2.5
+  }
+
+  expect_failures = [var.max_imports_per_request]
+}
+
 run "multipart_threshold_below_5mib" {
   command = plan
 

@@ -54,6 +54,7 @@ class Import:
 class FakeModule:
     multipart_threshold: int = 8 * MIB
     reports_checksums: bool = True
+    imports_per_request: int = 0  # POST /imports takes this many; 0: no such route (404)
     imports: dict[str, Import] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -90,6 +91,8 @@ class FakeModule:
         body = json.loads(request.content) if request.content else {}
         if rest == [""] and request.method == "POST":
             return self._create(body)
+        if rest == ["s"] and request.method == "POST" and self.imports_per_request:
+            return self._create_many(body)
         found = self.imports.get(rest[0])
         if found is None:
             return api_error(404, "NotFound", "no such import")
@@ -143,6 +146,24 @@ class FakeModule:
                 },
             }
         return httpx.Response(201, json=answer)
+
+    def _create_many(self, body: dict[str, Any]) -> httpx.Response:
+        items = body["imports"]
+        if not 1 <= len(items) <= self.imports_per_request:
+            return api_error(400, "InvalidImports", f"1 to {self.imports_per_request} imports")
+        results = []
+        for item in items:
+            if item.get("multipart") or item["size"] > self.multipart_threshold:
+                error = {"code": "MultipartNotInBatch", "message": "use POST /import"}
+                results.append({"status": 400, "error": error})
+                continue
+            answer = self._create(item)
+            results.append(
+                {"status": 201, "import": json.loads(answer.content)}
+                if answer.status_code == 201
+                else {"status": answer.status_code, **json.loads(answer.content)}
+            )
+        return httpx.Response(200, json={"results": results})
 
     def _list_parts(self, found: Import, body: dict[str, Any]) -> httpx.Response:
         if found.stored is not None:

@@ -242,10 +242,13 @@ def test_a_refused_caller_stops_the_batch(
     assert summary["stopped_by"]
 
 
-def test_an_interrupted_batch_resumes_with_no_file_sent_twice(tmp_path: Path) -> None:
+@pytest.mark.parametrize("per_call", [0, 100], ids=["one-call-a-file", "imports-ahead"])
+def test_an_interrupted_batch_resumes_with_no_file_sent_twice(
+    tmp_path: Path, per_call: int
+) -> None:
     data = tree(tmp_path / "d", {f"{n:03}.csv": 1000 + n for n in range(30)})
     data |= tree(tmp_path / "d", {"large.bin": 12 * MIB})  # multipart: 3 parts of 5 MiB
-    module = FakeModule()
+    module = FakeModule(imports_per_request=per_call)
     found = find_files([str(tmp_path / "d")], recursive=True)
 
     def batch(http: httpx.Client, stop_after: int | None) -> tuple[list[str], Batch]:

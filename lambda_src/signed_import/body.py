@@ -52,10 +52,14 @@ def load_json_object(
         raise ClientError(400, "MalformedJson", "the request body is not valid JSON") from None
     if not isinstance(parsed, dict):
         raise ClientError(400, "InvalidBody", "the request body must be a JSON object")
+    refuse_unknown_fields(parsed, fields)
+    return parsed
+
+
+def refuse_unknown_fields(parsed: dict[str, Any], fields: Collection[str]) -> None:
     unknown = sorted(set(parsed) - set(fields))
     if unknown:
         raise ClientError(400, "UnknownField", f"unknown field(s): {', '.join(unknown)}")
-    return parsed
 
 
 def whole_number(value: object) -> TypeGuard[int]:

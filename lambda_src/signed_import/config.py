@@ -13,6 +13,8 @@ MAX_PART_COUNT = 10_000
 S3_OBJECT_LIMIT = MAX_PART_COUNT * MAX_PART_SIZE  # 48.8 TiB, S3's largest object
 MIN_EXPIRY_SECONDS = 60
 MAX_EXPIRY_SECONDS = 3600  # a URL dies with the role session that signed it anyway
+# POST /imports: imports one call may create (the parts route's bound too); 0 turns the route off.
+MAX_IMPORTS_PER_REQUEST = 100
 
 # How the caller is named in the event, per authorization type; "off" shares one namespace.
 CALLER_ISOLATION_MODES = frozenset({"iam", "cognito", "custom", "off"})
@@ -50,6 +52,7 @@ class Settings:
     cors_allowed_origins: frozenset[str] = frozenset()  # "*" for any origin
     upload_endpoint_url: str | None = None  # UPLOAD_ENDPOINT_URL
     malware_scanning: bool = False  # MALWARE_SCANNING: answers carry the GuardDuty scan result
+    max_imports_per_request: int = MAX_IMPORTS_PER_REQUEST  # POST /imports; 0: no such route
 
     @property
     def url_endpoint(self) -> str | None:
@@ -140,6 +143,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             f"got {upload_endpoint!r}"
         )
 
+    imports_per_request = MAX_IMPORTS_PER_REQUEST
+    if env.get("MAX_IMPORTS_PER_REQUEST", "").strip():
+        imports_per_request = _int_in_range(
+            env, "MAX_IMPORTS_PER_REQUEST", 0, MAX_IMPORTS_PER_REQUEST
+        )
+
     return Settings(
         bucket=bucket,
         key_prefix=key_prefix,
@@ -156,4 +165,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         cors_allowed_origins=origins,
         upload_endpoint_url=upload_endpoint,
         malware_scanning=_bool(env, "MALWARE_SCANNING", default=False),
+        max_imports_per_request=imports_per_request,
     )

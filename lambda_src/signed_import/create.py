@@ -20,17 +20,19 @@ def create_import(call: Call) -> tuple[int, dict[str, Any]]:
     call.log.update(size=request.size, content_type=request.content_type)
     if request.multipart:
         return _multipart(call, request)
-    return _single_put(call, request)
+    created = single_put(call, request)
+    call.log.update(import_id=created["import_id"], upload="PUT")
+    return 201, created
 
 
-def _single_put(call: Call, request: ImportRequest) -> tuple[int, dict[str, Any]]:
+def single_put(call: Call, request: ImportRequest) -> dict[str, Any]:
+    """A new single-PUT import: its id, key and signed URL (no call to S3)."""
     expiry = call.settings.url_expiry_seconds
     import_id = new_single_id(int((signed_at() + timedelta(seconds=expiry)).timestamp()))
     encoded = import_id.encode(call.partition)
     key = call.key(encoded)
-    call.log.update(import_id=encoded, upload="PUT")
     upload = sign_put(call.presigner, call.settings.bucket, key, request, expiry)
-    return 201, {
+    return {
         "import_id": encoded,
         "bucket": call.settings.bucket,
         "key": key,

@@ -23,6 +23,7 @@ from .completion import complete
 from .config import load_settings
 from .cors import cors_headers
 from .create import create_import
+from .create_many import create_imports
 from .errors import ClientError
 from .identity import caller_partition
 from .parts import sign_more_parts
@@ -66,6 +67,7 @@ Route = Callable[[Call], tuple[int, dict[str, Any] | None]]
 # (resource template, method) -> route: the OpenAPI body's paths, one function each.
 ROUTES: dict[tuple[str, str], Route] = {
     ("/import", "POST"): create_import,
+    ("/imports", "POST"): create_imports,
     ("/import/{import_id}", "GET"): import_status,
     ("/import/{import_id}", "DELETE"): abort,
     ("/import/{import_id}/parts", "POST"): sign_more_parts,

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from .body import CRC64NVME_BYTES, b64, base64_digest, load_json_object, whole_number
+from .body import (
+    CRC64NVME_BYTES,
+    b64,
+    base64_digest,
+    load_json_object,
+    refuse_unknown_fields,
+    whole_number,
+)
 from .config import MAX_PART_SIZE, MIN_PART_SIZE, S3_SINGLE_PUT_LIMIT, Settings
 from .errors import ClientError
 
@@ -234,7 +241,14 @@ def _metadata(body: dict[str, Any], filename: str | None) -> dict[str, str]:
 
 
 def parse_import_request(event: dict[str, Any], settings: Settings) -> ImportRequest:
-    body = load_json_object(event, _FIELDS, MAX_BODY_BYTES)
+    return import_request(load_json_object(event, _FIELDS, MAX_BODY_BYTES), settings)
+
+
+def import_request(body: object, settings: Settings) -> ImportRequest:
+    """One import's fields (a POST /import body, or an item of a POST /imports list) checked."""
+    if not isinstance(body, dict):
+        raise ClientError(400, "InvalidBody", "an import request must be a JSON object")
+    refuse_unknown_fields(body, _FIELDS)
     size = _size(body, settings)
     multipart = _multipart(body, size, settings)
     content_type = _media_type(body, settings)

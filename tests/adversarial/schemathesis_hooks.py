@@ -6,13 +6,13 @@ tests/adversarial/test_contract.py starts; see schemathesis.toml).
   fields, empty strings); the module promises this shape.
 - `Ledger`: the status of every request sent, by operation, written to $CONTRACT_LEDGER, so the
   test can count responses and server errors itself rather than trust a summary.
-- `flatmap_case`: half the bodies of POST /import, POST .../parts and POST .../complete are
+- `flatmap_case`: half the bodies of POST /import(s), POST .../parts and POST .../complete are
   consumer-like ones (imports of every kind, parts 1 and 2, the completion of a small import
   with the ETags S3 answered for the bytes the hook uploaded) instead of generated ones, so that
   sequences reach every state: a generated body rarely gets past every check at once.
 - `after_call`: acts as a consumer once the API signs URLs: uploads the bytes of small imports
-  and parts (to moto_server), so that later steps of a stateful sequence meet imports that have
-  parts, or are complete, not only empty ones.
+  (a batch's too) and parts (to moto_server), so that later steps of a stateful sequence meet
+  imports that have parts, or are complete, not only empty ones.
 """
 
 from __future__ import annotations
@@ -52,6 +52,10 @@ SEEDS: dict[str, tuple[dict[str, Any], ...]] = {
         {"size": 10, "multipart": True, "checksum_algorithm": "CRC64NVME"},
     ),
     "POST /import/{import_id}/parts": ({"part_numbers": [1]}, {"part_numbers": [1, 2]}),
+    "POST /imports": (
+        {"imports": [{"size": 10, "content_type": "text/csv"}, {"size": 0}]},
+        {"imports": [{"size": 10, "filename": "a.csv"}, {"size": 10, "multipart": True}]},
+    ),
 }
 
 
@@ -109,6 +113,12 @@ def _put(url: str, headers: dict[str, str], size: int) -> None:
 def after_call(context: Any, case: schemathesis.Case[Any], response: schemathesis.Response) -> None:
     """Upload what the API just signed, when it is small: a single PUT, or parts."""
     request = (case.method.upper(), case.path, response.status_code)
+    if request == ("POST", "/imports", 200):
+        for result in json.loads(response.content)["results"]:
+            upload = result.get("import", {}).get("upload", {})
+            if upload and int(upload["headers"]["Content-Length"]) <= UPLOAD_LIMIT:
+                _put(upload["url"], upload["headers"], int(upload["headers"]["Content-Length"]))
+        return
     if request == ("POST", "/import", 201):
         upload = json.loads(response.content)["upload"]
         if upload["method"] == "PUT":

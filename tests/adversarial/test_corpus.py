@@ -233,18 +233,29 @@ def check_answer(answer: Answer, expect: dict[str, Any], calls: int, entry: str)
         assert (message in GATEWAY_MESSAGES) == (expect["layer"] == "gateway"), message
 
 
-def check_success(answer: Answer, entry: dict[str, Any]) -> None:
-    """What a hostile request that is accepted may get: nothing it chose beyond its own fields."""
+def check_success(answer: Answer, entry: dict[str, Any], expect: dict[str, Any]) -> None:
+    """What a hostile request that is accepted may get: nothing it chose beyond its own fields;
+    a batch, each item's expected answer."""
     body = answer.json()
     if entry["route"] == "POST /import":
-        assert KEY.fullmatch(body["key"]), body["key"]
-        assert body["upload"]["method"] == "PUT"
-        for name in body["upload"]["headers"]:
-            assert SIGNED_HEADER.fullmatch(name), f"{name} would be signed"
+        check_single_put(body)
+    elif entry["route"] == "POST /imports":
+        answers = [[r["status"], r.get("error", {}).get("code")] for r in body["results"]]
+        assert answers == expect["results"], entry["name"]
+        for result in body["results"]:
+            if "import" in result:
+                check_single_put(result["import"])
     else:
         assert body["status"] == "complete"
     if "filename" in entry.get("json", {}) and entry["route"] == "POST /import":
         assert entry["json"]["filename"] not in body["key"]
+
+
+def check_single_put(created: dict[str, Any]) -> None:
+    assert KEY.fullmatch(created["key"]), created["key"]
+    assert created["upload"]["method"] == "PUT"
+    for name in created["upload"]["headers"]:
+        assert SIGNED_HEADER.fullmatch(name), f"{name} would be signed"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -278,7 +289,7 @@ def test_corpus_covers_every_route_with_60_requests_or_more(deployment: Deployme
         for method, operation in item.items()
         if operation.get("x-amazon-apigateway-integration", {}).get("type") == "aws_proxy"
     }
-    assert len(routes) == 6
+    assert len(routes) == 7
     assert routes <= {entry["route"] for entry in CORPUS}, "a route without hostile requests"
 
 
@@ -299,7 +310,7 @@ def test_hostile_request(
     RESULTS[entry["route"], answer.status, expect["layer"]] += 1
     check_answer(answer, expect, calls, entry["name"])
     if 200 <= answer.status < 300:
-        check_success(answer, entry)
+        check_success(answer, entry, expect)
     assert s3_state(deployment, ids) == before, f"{entry['name']} wrote to S3"
     assert deployment.function.s3_writes[writes:] == [], f"{entry['name']} called S3 to write"
 
@@ -311,6 +322,6 @@ def test_hostile_request(
         answer = send(deployment.lambda_only.invoke_url, entry["method"], path, headers, body)
         check_answer(answer, behind, deployment.function.calls - calls, entry["name"])
         if 200 <= answer.status < 300:
-            check_success(answer, entry)
+            check_success(answer, entry, behind)
         assert s3_state(deployment, ids) == before, f"{entry['name']} wrote to S3"
         assert deployment.function.s3_writes[writes:] == [], f"{entry['name']} called S3 to write"

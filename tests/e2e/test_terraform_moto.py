@@ -45,6 +45,7 @@ ROUTES = {
     "/import/{import_id}": {"GET", "DELETE"},
     "/import/{import_id}/parts": {"GET", "POST"},
     "/import/{import_id}/complete": {"POST"},
+    "/imports": {"POST"},
 }
 
 

@@ -154,9 +154,10 @@ def template_variables(
         schemes = {**schemes, **API_KEY_SCHEME}
     return {
         "title": "signed-import",
-        "routes": module_local("api_routes"),
+        "routes": {**module_local("import_routes"), **module_local("batch_routes")},
         "lambda_invoke_arn": LAMBDA_INVOKE_ARN,
         "max_upload_bytes": MAX_UPLOAD_BYTES,
+        "max_imports": 100,
         "security": security,
         "security_schemes": schemes,
         "api_key_required": api_keys,
@@ -282,6 +283,7 @@ def test_template_gets_the_variables_api_tf_passes() -> None:
     ]:
         assert passed[name] == f"local.{local}", name
     assert passed["cors_origins"] == "var.cors_allowed_origins"
+    assert passed["max_imports"] == "var.max_imports_per_request"
 
 
 def test_rendered_document_has_every_route_of_the_design() -> None:
@@ -297,6 +299,7 @@ def test_rendered_document_has_every_route_of_the_design() -> None:
         ("DELETE", "/import/{import_id}"): "abortImport",
         ("POST", "/import/{import_id}/parts"): "signParts",
         ("GET", "/import/{import_id}/parts"): "listParts",
+        ("POST", "/imports"): "createImports",
         ("POST", "/import/{import_id}/complete"): "completeImport",
     }
     for path, item in document["paths"].items():
@@ -431,7 +434,7 @@ def test_path_parameters_are_matched_and_decoded(gateway: LocalGateway, fake: Fa
         pytest.param("POST", "/import", id="missing-stage"),
         pytest.param("POST", "/v2/import", id="other-stage"),
         pytest.param("POST", "/v1", id="stage-root"),
-        pytest.param("POST", "/v1/imports", id="unknown-path"),
+        pytest.param("POST", "/v1/uploads", id="unknown-path"),
         pytest.param("POST", "/v1/import/a/b", id="parameter-spans-segments"),
         pytest.param("GET", "/v1/import", id="undefined-method"),
         pytest.param("PUT", "/v1/import/abc", id="undefined-method-on-template"),

@@ -371,7 +371,7 @@ EVENT_CASES = [
         id="base64-encoded-body",
     ),
     pytest.param({"isBase64Encoded": True}, 400, "InvalidBody", id="base64-flag-on-json"),
-    pytest.param({"resource": "/imports", "path": "/imports"}, 404, "NotFound", id="other-path"),
+    pytest.param({"resource": "/uploads", "path": "/uploads"}, 404, "NotFound", id="other-path"),
     pytest.param(
         {"resource": "/import/{import_id}"}, 405, "MethodNotAllowed", id="post-on-import-id"
     ),

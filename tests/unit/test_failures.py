@@ -83,6 +83,12 @@ CONFIG_ERRORS = [
         id="max-over-s3-object-limit",
     ),
     pytest.param({"CALLER_ISOLATION": "user"}, "CALLER_ISOLATION", id="isolation-unknown"),
+    pytest.param(
+        {"MAX_IMPORTS_PER_REQUEST": "101"}, "MAX_IMPORTS_PER_REQUEST", id="imports-per-call-101"
+    ),
+    pytest.param(
+        {"MAX_IMPORTS_PER_REQUEST": "-1"}, "MAX_IMPORTS_PER_REQUEST", id="imports-per-call-neg"
+    ),
     *(
         pytest.param(
             {"UPLOAD_ENDPOINT_URL": url}, "UPLOAD_ENDPOINT_URL", id=f"upload-endpoint-{name}"

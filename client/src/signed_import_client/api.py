@@ -100,10 +100,16 @@ class ApiClient:
     # --- raw ---------------------------------------------------------------------------------
 
     def call(
-        self, method: str, import_id: str | None = None, *rest: str, payload: object = None
+        self,
+        method: str,
+        import_id: str | None = None,
+        *rest: str,
+        payload: object = None,
+        url: str | None = None,
     ) -> ApiResponse:
-        """One API call (retried while retryable); whatever status it ends with."""
-        url = self.url(import_id, *rest)
+        """One API call (retried while retryable); whatever status it ends with. `url` names a
+        route beside /import (POST /imports); otherwise the import's URL with `rest` is called."""
+        url = url or self.url(import_id, *rest)
         body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
         base = {"Accept": "application/json", **self._api_key_header}
         if payload is not None:
@@ -155,6 +161,23 @@ class ApiClient:
     def create(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """POST /import → the 201 body."""
         return self._expect("POST /import", 201, "POST", payload=dict(request))
+
+    def create_many(self, requests: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """POST /imports → one result per request, in order: {"status": 201, "import": …} or
+        {"status": 4xx, "error": …}. The route is the sibling of POST /import."""
+        url = self.import_url + "s"
+        payload = {"imports": [dict(request) for request in requests]}
+        answer = self.call("POST", payload=payload, url=url)
+        if answer.status != 200:
+            raise ApiError("POST /imports", answer.status, answer.body)
+        results = answer.body.get("results")
+        if not isinstance(results, list) or len(results) != len(requests):
+            raise ApiError(
+                "POST /imports",
+                answer.status,
+                {"error": {"code": "InvalidAnswer", "message": "not one result per import"}},
+            )
+        return results
 
     def sign_parts(
         self, import_id: str, parts: Mapping[int, str | None]

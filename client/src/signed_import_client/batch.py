@@ -28,8 +28,10 @@ from .errors import (
     ApiError,
     AuthenticationError,
     FileChangedError,
+    SignedImportError,
     UploadInterrupted,
 )
+from .imports_ahead import ImportsAhead, Prepared
 from .journal import Journal
 from .results import ImportResult, Progress
 from .source import FileIdentity
@@ -177,7 +179,10 @@ class Batch:
         keep_paths: bool = False,
         record: BatchRecord | None = None,
         progress: BatchProgressCallback | None = None,
+        create_ahead: bool = True,
     ) -> None:
+        """`create_ahead`: small files' imports are created a hundred a call (POST /imports,
+        see imports_ahead) where the deployment has the route; False: one POST /import each."""
         self.uploader = uploader
         self.files = list(files)
         self.metadata = dict(metadata or {})
@@ -185,6 +190,7 @@ class Batch:
         self.keep_paths = keep_paths
         self.record = record
         self.recorded: dict[str, RecordedFile] = record.load() if record is not None else {}
+        self.ahead = ImportsAhead(uploader.api, self.files, self._prepare) if create_ahead else None
         self.tally = _Tally(self.files, progress)
         self.stop = threading.Event()
         self.stopped_by: BaseException | None = None  # the error that stopped the batch
@@ -288,9 +294,6 @@ class Batch:
                     import_id=before.import_id,
                 ),
             )
-        metadata = dict(self.metadata)
-        if self.keep_paths:
-            metadata[RELATIVE_PATH_KEY] = quote(found.relative, safe="/")
         last = 0
 
         def on_progress(event: Progress) -> None:
@@ -302,9 +305,22 @@ class Batch:
             counted(event.done - last)
             last = event.done
 
-        result = self.uploader.upload(
-            found.path, content_type=self.content_type, metadata=metadata, progress=on_progress
-        )
+        created = self.ahead.take(found) if self.ahead is not None else None
+        if created is not None:
+            result = self.uploader.upload_created(
+                found.path,
+                created.prepared.request,
+                created.prepared.identity,
+                created.created,
+                progress=on_progress,
+            )
+        else:
+            result = self.uploader.upload(
+                found.path,
+                content_type=self.content_type,
+                metadata=self._metadata(found),
+                progress=on_progress,
+            )
         counted(result.size - last)
         if self.record is not None:
             self.record.write(
@@ -318,6 +334,26 @@ class Batch:
             import_id=result.import_id,
             key=result.key,
         )
+
+    def _metadata(self, found: FoundFile) -> dict[str, str]:
+        metadata = dict(self.metadata)
+        if self.keep_paths:
+            metadata[RELATIVE_PATH_KEY] = quote(found.relative, safe="/")
+        return metadata
+
+    def _prepare(self, found: FoundFile) -> Prepared | None:
+        """A small file's import request, to be created ahead with the files after it; None
+        for a file the record knows (it may be skipped) or cannot be read now (it fails on its
+        own, with its own message), and once the batch is stopping."""
+        if self.stop.is_set() or Journal.canonical(found.path) in self.recorded:
+            return None
+        try:
+            request, identity = self.uploader.small_file_request(
+                found.path, content_type=self.content_type, metadata=self._metadata(found)
+            )
+        except (OSError, SignedImportError):
+            return None
+        return Prepared(request, identity)
 
     def _landed(self, before: RecordedFile) -> str | None:
         """The key of the recorded import when it is complete: recorded so, or a "started" one

@@ -45,7 +45,7 @@ from .parts import Emitter, Held, PartRun, epoch
 from .plan import MIN_MULTIPART_THRESHOLD, PartPlan, check_part_size
 from .results import ImportResult, ProgressCallback
 from .retry import RetryPolicy
-from .source import BytesSource, FileSource, Source, StreamSource
+from .source import BytesSource, FileIdentity, FileSource, Source, StreamSource
 from .transfer import PutRefused, SignedRequest, Transfer
 
 DEFAULT_CONCURRENCY = 8
@@ -157,6 +157,7 @@ class Uploader:
         keep_paths: bool = False,
         record: BatchRecord | None = None,
         progress: BatchProgressCallback | None = None,
+        create_ahead: bool = True,
     ) -> Iterator[FileOutcome]:
         """Import many files, each its own import, `concurrency` at a time: each one's
         FileOutcome as it finishes (complete, already_imported, changed, failed, interrupted),
@@ -164,7 +165,9 @@ class Uploader:
         used-up quota). `paths` are files, or directories with `recursive`, or what
         `discovery.find_files` found. With `keep_paths` each file's path below its directory
         goes into the metadata as `relative-path`. With a `record`, running the same batch
-        again skips what it imported (see `Batch`)."""
+        again skips what it imported (see `Batch`). Files of at most 5 MiB get their imports a
+        hundred a call (POST /imports) where the deployment has the route, unless
+        `create_ahead` is False."""
         if not isinstance(paths, Found):
             paths = find_files([os.fspath(p) for p in paths], recursive=recursive)
         batch = Batch(
@@ -175,6 +178,7 @@ class Uploader:
             keep_paths=keep_paths,
             record=record,
             progress=progress,
+            create_ahead=create_ahead,
         )
         return batch.run()
 
@@ -289,15 +293,7 @@ class Uploader:
     ) -> ImportResult:
         started = time.perf_counter()
         src = src.small_in_memory(STREAM_IN_MEMORY)  # a small stream: read it, then decide
-        request: dict[str, Any] = {
-            "size": src.size,
-            "content_type": content_type or guess_content_type(src.name),
-            "checksum_algorithm": checksums.ALGORITHM,
-        }
-        if src.name:
-            request["filename"] = src.name
-        if metadata:
-            request["metadata"] = dict(metadata)
+        request = _request(src, content_type, metadata)
         if self.part_size is not None:
             request["part_size"] = self.part_size
         if not src.seekable:
@@ -344,6 +340,49 @@ class Uploader:
             content_type=request["content_type"],
             bucket=created.get("bucket"),
         )
+
+    def small_file_request(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> tuple[dict[str, Any], FileIdentity]:
+        """The import request of a file that is one PUT whatever the module's threshold (at most
+        MIN_MULTIPART_THRESHOLD bytes), its CRC included, and the file's identity as read: an
+        item of POST /imports."""
+        src = FileSource(path)
+        try:
+            if src.size > MIN_MULTIPART_THRESHOLD:
+                raise ConfigurationError(f"{path} is not a small file ({src.size} bytes)")
+            request = _request(src, content_type, metadata)
+            request["checksum_crc64nvme"] = checksums.to_b64(src.crc(0, src.size))
+            return request, src.identity
+        finally:
+            src.close()
+
+    def upload_created(
+        self,
+        path: str | os.PathLike[str],
+        request: dict[str, Any],
+        identity: FileIdentity,
+        created: dict[str, Any],
+        progress: ProgressCallback | None = None,
+    ) -> ImportResult:
+        """Send `path` to the import `created` for `request` (by POST /imports), provided the
+        file is still the one `small_file_request` read."""
+        started = time.perf_counter()
+        src = FileSource(path)
+        try:
+            if src.identity != identity:
+                raise FileChangedError(
+                    f"{path} changed after its checksum was taken for import "
+                    f"{created.get('import_id')}",
+                    hint="run the same command again: the file is sent as it is then",
+                )
+            return self._single_put(created, src, request, progress, started)
+        finally:
+            src.close()
 
     @staticmethod
     def _server_plan(size: int, part_size: int, part_count: int, import_id: str) -> PartPlan:
@@ -585,6 +624,22 @@ class Uploader:
             seconds=time.perf_counter() - started,
             parts=tuple(sorted(run.etags.items())),
         )
+
+
+def _request(
+    src: Source, content_type: str | None, metadata: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """What every import request of `src` declares: size, type, name, metadata, CRC-64/NVME."""
+    request: dict[str, Any] = {
+        "size": src.size,
+        "content_type": content_type or guess_content_type(src.name),
+        "checksum_algorithm": checksums.ALGORITHM,
+    }
+    if src.name:
+        request["filename"] = src.name
+    if metadata:
+        request["metadata"] = dict(metadata)
+    return request
 
 
 def _describe_change(before: Any, after: Any) -> str:
