@@ -528,6 +528,10 @@ def test_an_interrupted_batch_run_again_stores_every_file_once(
 
     assert first.code == 130, first.stderr
     assert "interrupted" in first.stderr
+    # The small files' imports were declared a hundred a call; large.bin created its own (a
+    # second call when the stack's threshold makes it a single PUT, which declares its CRC).
+    assert 1 <= len(proxy.requests("POST", r"/imports(\?|$)")) <= 3
+    assert len(proxy.requests("POST", r"/import(\?|$)")) <= 2
     summary = json_lines(first)[-1]["summary"]
     assert 0 < summary["complete"] < len(data)
     assert summary["not_started"] > 0
