@@ -48,7 +48,7 @@ from typing import Any
 
 from localdev.deployed_lambda import load_deployed_handler
 from localdev.emulator import LOOPBACK, REGION, MotoServer
-from localdev.gateway import LocalGateway
+from localdev.gateway import LocalGateway, StageThrottle
 from localdev.localstack import run_localstack
 from localdev.stack import EXAMPLE, PACKAGE
 from localdev.terraform import Terraform
@@ -242,8 +242,15 @@ def local_stack(work: Path, max_upload_bytes: int) -> Iterator[tuple[str, str, s
                 aws_secret_access_key="test",  # noqa: S106
             ).create_bucket(Bucket=bucket)
             document = json.loads(outputs["openapi_document"])
+            stage = moto.client("apigateway").get_stage(
+                restApiId=outputs["rest_api_id"], stageName=outputs["stage_name"]
+            )
             with LocalGateway(
-                document, outputs["stage_name"], handler, function_name=function["FunctionName"]
+                document,
+                outputs["stage_name"],
+                handler,
+                function_name=function["FunctionName"],
+                stage_throttle=StageThrottle.from_stage(stage),  # 50 calls a second a method
             ) as gateway:
                 gateway.serve(LOOPBACK, 0)
                 yield f"{gateway.invoke_url}/import", localstack.endpoint, bucket

@@ -30,7 +30,12 @@ def _deployed_run(args: argparse.Namespace, echo: Callable[[str], None]) -> Load
         with deployed(moto, Path(state)) as stack:
             document = json.loads(stack.outputs["openapi_document"])
             with served(
-                document, stack.outputs["stage_name"], stack.function, PACKAGE, moto.client_env()
+                document,
+                stack.outputs["stage_name"],
+                stack.function,
+                PACKAGE,
+                moto.client_env(),
+                method_settings=stack.method_settings,
             ) as invoke_url:
                 echo(f"{args.consumers} consumers x {args.imports} imports against {invoke_url}…")
                 result = run_load(

@@ -114,6 +114,7 @@ def serve(
         runtime_env,
         integration_timeout_ms=integration_timeout_ms,
         log_path=log,
+        method_settings=stack.method_settings,
     )
 
 

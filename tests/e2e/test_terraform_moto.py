@@ -24,6 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localdev.emulator import REGION, MotoServer
+from localdev.gateway.stage_throttle import Limits
 from localdev.keys import partition_of
 from localdev.stack import MotoStack
 from signed_import_client import ApiClient, ApiError, Progress, SigV4, Uploader, UploadInterrupted
@@ -283,6 +284,12 @@ def test_only_the_api_routes_may_invoke_the_signer(
         for path, methods in ROUTES.items()
         for method in methods
     )
+
+
+def test_the_local_gateway_applies_the_stages_throttle(deployment: MotoStack) -> None:
+    # The module's method settings (throttling_rate_limit and _burst_limit, 50 by default), read
+    # from the stage Terraform applied: the local gateway is never kinder than the stage.
+    assert deployment.gateway.stage_throttle.settings == {"*/*": Limits(rate=50.0, burst=50)}
 
 
 def test_api_is_built_from_the_openapi_body(moto: MotoServer, outputs: dict[str, Any]) -> None:

@@ -9,7 +9,8 @@ competing with the signer for one interpreter.
 
 SPEC holds `document` (the openapi_document output, parsed), `stage`, `function` (the
 function's GetFunction Configuration), `zip`, `runtime_env`, and optionally
-`integration_timeout_ms` (every operation's, instead of the document's). The process prints
+`integration_timeout_ms` (every operation's, instead of the document's) and `method_settings`
+(the stage's GetStage methodSettings, whose throttle it applies). The process prints
 the stage's invoke URL on one line and serves until its stdin closes or it is terminated. It
 logs warnings and errors to stderr, each with the record's structured fields.
 """
@@ -31,7 +32,7 @@ from typing import Any
 
 from localdev.deployed_lambda import load_deployed_handler
 from localdev.emulator import LOOPBACK
-from localdev.gateway import LocalGateway
+from localdev.gateway import LocalGateway, StageThrottle
 
 # Attributes every LogRecord has; anything else on a record is a structured field.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -78,6 +79,7 @@ def main(argv: list[str]) -> int:
         invoke,
         function_name=function["FunctionName"],
         function_timeout_ms=int(function["Timeout"]) * 1000,
+        stage_throttle=StageThrottle.from_stage({"methodSettings": spec.get("method_settings")}),
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -101,6 +103,7 @@ def served(
     *,
     integration_timeout_ms: int | None = None,
     log_path: Path | None = None,
+    method_settings: Mapping[str, Any] | None = None,
 ) -> Iterator[str]:
     """Run `python -m localdev.serve` for the function; yield its invoke URL. Its stderr (the
     signer's warnings and errors) goes to `log_path` (a temporary file when None)."""
@@ -111,6 +114,7 @@ def served(
         "zip": str(zip_path),
         "runtime_env": dict(runtime_env),
         "integration_timeout_ms": integration_timeout_ms,
+        "method_settings": dict(method_settings or {}),  # the stage's: its throttle applies
     }
     with tempfile.TemporaryDirectory(prefix="localdev-serve-") as directory:
         spec_path = Path(directory) / "spec.json"

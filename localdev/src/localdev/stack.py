@@ -17,7 +17,7 @@ from typing import Any
 from localdev import REPOSITORY
 from localdev.deployed_lambda import load_deployed_handler
 from localdev.emulator import LOOPBACK, MotoServer
-from localdev.gateway import LocalGateway, UsagePlans
+from localdev.gateway import LocalGateway, StageThrottle, UsagePlans
 from localdev.terraform import Terraform
 
 ROOT = REPOSITORY
@@ -43,6 +43,14 @@ class MotoStack:
     @property
     def import_url(self) -> str:
         return f"{self.gateway.invoke_url}/import"
+
+    @property
+    def method_settings(self) -> dict[str, Any]:
+        """The stage's throttles, as GetStage names them (for a gateway of another process)."""
+        return {
+            path: {"throttlingRateLimit": limits.rate, "throttlingBurstLimit": limits.burst}
+            for path, limits in self.gateway.stage_throttle.settings.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,7 @@ def serving(
         usage_plans=UsagePlans.from_apigateway(
             moto.client("apigateway"), outputs["rest_api_id"], outputs["stage_name"]
         ),
+        stage_throttle=StageThrottle.from_stage(stage),
     ) as gateway:
         gateway.serve(LOOPBACK, 0)
         yield configuration, gateway

@@ -19,6 +19,9 @@ the request without verifying anything, so that per-caller behaviour can be exer
   identity-source header, as if the authorizer had returned it; without one, `local-user`.
 - no security: no identity, as API Gateway sends it.
 
+The stage's throttle is applied, a token bucket per method as API Gateway applies the stage's
+method settings (`StageThrottle`): past it a request gets 429 THROTTLED.
+
 API keys are enforced: a method whose security requires the x-api-key scheme admits only an
 enabled key on one of the stage's usage plans (`UsagePlans`, read from moto's API Gateway), within
 its plan's throttle and quota, and answers INVALID_API_KEY, THROTTLED or QUOTA_EXCEEDED as API
@@ -27,12 +30,14 @@ Gateway does.
 The package, one purpose a module: `document` compiles the OpenAPI document into routes and
 operations, `stage` answers a request (routing, API keys, validation, integration, access log),
 `proxy` maps the Lambda proxy event and response, `identity` derives the unverified caller
-identity, `usage_plans` meters API keys, `responses` renders gateway responses, `mock` runs MOCK
-integrations, `access_log` writes the stage's access log and `server` serves it all over HTTP.
+identity, `stage_throttle` throttles each method, `usage_plans` meters API keys, `responses`
+renders gateway responses, `mock` runs MOCK integrations, `access_log` writes the stage's access
+log and `server` serves it all over HTTP.
 """
 
 from localdev.gateway.server import MAX_PAYLOAD_BYTES
 from localdev.gateway.stage import Invoke, LambdaContext, LocalGateway, LocalResponse
+from localdev.gateway.stage_throttle import StageThrottle
 from localdev.gateway.usage_plans import UsagePlans
 
 __all__ = [
@@ -41,5 +46,6 @@ __all__ = [
     "LambdaContext",
     "LocalGateway",
     "LocalResponse",
+    "StageThrottle",
     "UsagePlans",
 ]

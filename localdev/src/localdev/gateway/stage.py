@@ -33,6 +33,7 @@ from localdev.gateway.proxy import (
 )
 from localdev.gateway.responses import gateway_response
 from localdev.gateway.server import MAX_PAYLOAD_BYTES, Server
+from localdev.gateway.stage_throttle import StageThrottle
 from localdev.gateway.usage_plans import API_KEY_HEADER, UsagePlans
 
 LOGGER = logging.getLogger("localdev.gateway")
@@ -117,6 +118,7 @@ class LocalGateway:
         function_timeout_ms: int | None = None,
         access_log_format: str | None = None,
         usage_plans: UsagePlans | None = None,
+        stage_throttle: StageThrottle | None = None,
     ) -> None:
         """`function_timeout_ms`: the function's own timeout (its configuration's Timeout),
         after which Lambda stops an invocation and API Gateway answers 502; None leaves only
@@ -124,7 +126,8 @@ class LocalGateway:
         (accessLogSettings.format); each request's line is logged and kept in `access_log`.
         `usage_plans`: the stage's usage plans and their keys, which a method that requires an
         API key admits by; None has no key, so such a method refuses every request (as API
-        Gateway does a key on no plan of the stage)."""
+        Gateway does a key on no plan of the stage). `stage_throttle`: the stage's method
+        settings' throttles (StageThrottle.from_stage); None throttles nothing."""
         if not re.fullmatch(r"[A-Za-z0-9_-]+", stage):
             raise ValueError(f"invalid stage name {stage!r}")
         self.stage = stage
@@ -134,6 +137,7 @@ class LocalGateway:
         self.function_timeout_ms = function_timeout_ms
         self._invoke = invoke
         self._usage_plans = usage_plans if usage_plans is not None else UsagePlans({})
+        self.stage_throttle = stage_throttle if stage_throttle is not None else StageThrottle({})
         self._gateway_responses: Mapping[str, Any] = document.get(
             "x-amazon-apigateway-gateway-responses", {}
         )
@@ -147,7 +151,7 @@ class LocalGateway:
             "without verification (the SigV4 access key id, the JWT's claims, or the identity "
             "source header; a fixed local caller without one). In AWS "
             + "; ".join(requirements or ["no method is defined"])
-            + ". API keys and usage plans are enforced."
+            + ". API keys, usage plans and the stage's throttle are enforced."
         )
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -296,7 +300,11 @@ class LocalGateway:
 
     def _refusal(self, operation: Operation, request: Request) -> tuple[str, str] | None:
         """The gateway response type and message refusing the request before its integration:
-        its API key (usage plans), then its parameters and body (the request validator)."""
+        the stage's throttle, its API key (usage plans), then its parameters and body (the
+        request validator)."""
+        refused = self.stage_throttle.admit(str(request.context["resourcePath"]), request.method)
+        if refused is not None:
+            return refused
         if operation.api_key_required:
             refused = self._usage_plans.admit(request.header(API_KEY_HEADER))
             if refused is not None:
