@@ -4,6 +4,7 @@ limit is lower. Against the module in memory."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote
@@ -138,3 +139,27 @@ def test_a_file_changed_after_its_checksum_is_not_sent(tmp_path: Path) -> None:
             uploader.upload_created(path, request, identity, result["import"])
 
     assert stored(module) == {}
+
+
+def test_an_item_the_validator_refuses_fails_alone(tmp_path: Path) -> None:
+    data = files(tmp_path / "d", 40)
+    module = FakeModule(imports_per_request=100)
+    handle = module.handle
+
+    def validator(request: httpx.Request) -> httpx.Response:
+        # API Gateway's request validator refuses a call whole for one item off the model.
+        if str(request.url) == API + "s":
+            items = json.loads(request.content)["imports"]
+            if any(item["filename"] == "0017.csv" for item in items):
+                return api_error(400, "InvalidBody", "Invalid request body")
+        return handle(request)
+
+    module.handle = validator  # type: ignore[method-assign]
+
+    with Uploader(API, NoAuth(), http=module.client(), retry=FAST) as uploader:
+        outcomes = {o.relative: o for o in uploader.upload_many([tmp_path / "d"], recursive=True)}
+
+    assert outcomes["0017.csv"].status == "failed"
+    assert "400 InvalidBody" in str(outcomes["0017.csv"].error)
+    assert set(stored(module)) == set(data) - {"0017.csv"}
+    assert Counter(module.calls)[CREATE_ONE] == 0

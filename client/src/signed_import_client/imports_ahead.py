@@ -102,6 +102,7 @@ class ImportsAhead:
                 group.append((found, prepared))
                 size += found.size
         self._next = position
+        per_call = self.per_call
         while group:
             try:
                 results = self._api.create_many([prepared.request for _, prepared in group])
@@ -114,17 +115,18 @@ class ImportsAhead:
                     self._next = self._index[group[self.per_call][0].path]
                     group = group[: self.per_call]
                     continue
+                if err.status in _CALL_TOO_LARGE:
+                    # One item refused whole (by the request validator): its own refusal, and
+                    # the calls after it as large as before.
+                    self._ready[group[0][0].path] = err
+                    self.per_call = per_call
+                    return
                 self._next = start  # the files after the first try again with their own call
                 raise
             self.calls += 1
             for (found, prepared), result in zip(group, results, strict=True):
                 self._ready[found.path] = _outcome(prepared, result)
             return
-
-    def unused(self) -> int:
-        """Imports created and never taken (their URLs simply expire)."""
-        with self._lock:
-            return sum(1 for ready in self._ready.values() if isinstance(ready, Created))
 
 
 def _outcome(prepared: Prepared, result: dict[str, Any]) -> Created | ApiError:
