@@ -37,6 +37,7 @@ RESOURCE_POLICY_SID = "OnlyFromAllowedNetworks"  # examples/complete's Deny stat
 MULTIPART_SIZE = 100 * MIB + 1
 PART_SIZE = 5 * MIB
 INTERRUPT_AFTER_PARTS = 2
+BATCH_FILES = 40  # one POST /imports call
 
 
 @dataclass
@@ -183,6 +184,46 @@ def single_put(ctx: Context) -> str:
         f"S3 does not hold the file's bytes under {result['key']}",
     )
     return f"{len(data):,} bytes in one PUT, stored byte for byte"
+
+
+def many_small_files(ctx: Context) -> str:
+    """A directory of small files through the CLI, each stored byte for byte (their imports
+    declared through POST /imports); then the route's refusals: an item off the model refused
+    whole by API Gateway's validator, which checks each item against ImportRequest through a
+    model reference, and a call of 101 items by the signer (the validator leaves maxItems out)."""
+    root = ctx.scratch / "exports"
+    written: dict[str, bytes] = {}
+    for number in range(BATCH_FILES):
+        path = root / f"day-{number % 3}" / f"orders-{number:03}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written[path.relative_to(root).as_posix()] = b"order_id,amount\n%d,9.99\n" % number
+        path.write_bytes(written[path.relative_to(root).as_posix()])
+
+    code, out, err = ctx.run_cli("upload", str(root), "--recursive", "--json")
+
+    expect(code == 0, f"exit {code}: {err}")
+    lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+    summary = lines.pop()["summary"]
+    expect(summary["complete"] == BATCH_FILES, summary)
+    for line in lines:
+        data = written[line["relative_path"]]
+        expect(
+            _stored_sha256(ctx, line["key"]) == (len(data), hashlib.sha256(data).hexdigest()),
+            f"S3 does not hold {line['relative_path']} under {line['key']}",
+        )
+    url = ctx.target.import_url + "s"
+    off_model = json.dumps({"imports": [{"size": 5}, {"size": 5, "acl": "public-read"}]})
+    refused = curl(ctx, "POST", url, ctx.headers, off_model, http2=False)
+    expect(refused.status == 400, f"an item off the model: {refused.status} {refused.body!r}")
+    expect(_error_code(refused) == "InvalidBody", f"an item off the model: {refused.body!r}")
+    too_many = json.dumps({"imports": [{"size": 5}] * 101})
+    refused = curl(ctx, "POST", url, ctx.headers, too_many, http2=False)
+    expect(refused.status == 400, f"101 items: {refused.status} {refused.body!r}")
+    expect(_error_code(refused) == "InvalidImports", f"101 items: {refused.body!r}")
+    return (
+        f"{BATCH_FILES} small files in one batch, stored byte for byte; POST /imports refused an "
+        "item off the model (API Gateway, 400 InvalidBody) and 101 items (the signer)"
+    )
 
 
 def _parts_stored(ctx: Context) -> tuple[str | None, int]:
@@ -519,6 +560,7 @@ def runtime_botocore(ctx: Context) -> str:
 
 CHECKS: list[Callable[[Context], str]] = [
     single_put,
+    many_small_files,
     multipart_interrupted_and_resumed,
     cors_and_errors,
     access_log_is_json,
