@@ -18,7 +18,7 @@ from signed_import_client.parts import SIGN_BATCH
 from signed_import_client.retry import RetryPolicy
 from signed_import_client.uploader import Uploader
 
-FAST = RetryPolicy(attempts=3, base=0.001, cap=0.001)
+FAST = RetryPolicy(attempts=3, base=0.001, cap=0.001, throttle_patience=0.0)
 KEY = "k3yV4lue0123456789abcdefghijklmnopqrstuv"
 
 
@@ -170,3 +170,30 @@ def test_a_malformed_key_is_refused_before_any_call(key: str) -> None:
             api_key=key,
             http=httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(500))),
         )
+
+
+def test_a_throttled_call_outlasts_its_attempts_until_the_stage_lets_it_through(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = KeyedModule()
+    api = module._api
+    throttled = iter(range(8))  # more 429s than attempts
+
+    def busy_stage(request: httpx.Request) -> httpx.Response:
+        if next(throttled, None) is not None:
+            return api_error(429, "Throttled", "Too Many Requests")
+        return api(request)
+
+    module._api = busy_stage  # type: ignore[method-assign]
+    path = tmp_path / "a.csv"
+    random_file(path, 100)
+    patient = RetryPolicy(attempts=3, base=0.001, cap=0.001, throttle_patience=60.0)
+
+    code = main(
+        ["upload", str(path), "--api", API, "--auth", "none", "--api-key", KEY, "--json"],
+        http=module.client(),
+        retry=patient,
+    )
+
+    assert code == EXIT_OK, capsys.readouterr()
+    assert len(module.keys) == 8 + 2  # eight throttled, then the import created and its PUT

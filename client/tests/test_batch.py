@@ -33,7 +33,7 @@ from signed_import_client.retry import RetryPolicy
 from signed_import_client.source import FileIdentity
 from signed_import_client.uploader import Uploader
 
-FAST = RetryPolicy(attempts=2, base=0.001, cap=0.001)
+FAST = RetryPolicy(attempts=2, base=0.001, cap=0.001, throttle_patience=0.0)
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from signed_import_client.errors import FileChangedError
 from signed_import_client.retry import RetryPolicy
 from signed_import_client.uploader import Uploader
 
-FAST = RetryPolicy(attempts=2, base=0.001, cap=0.001)
+FAST = RetryPolicy(attempts=2, base=0.001, cap=0.001, throttle_patience=0.0)
 CREATE_ONE = f"POST {API}"
 CREATE_MANY = f"POST {API}s"
 

@@ -77,3 +77,12 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after_seconds(None) is None
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds("") is None
+
+
+def test_a_throttled_call_is_asked_again_past_its_attempts_within_the_patience() -> None:
+    policy = RetryPolicy(attempts=3, throttle_patience=60.0)
+
+    assert policy.should_retry(10, throttled_for=59.0)
+    assert not policy.should_retry(10, throttled_for=60.0)
+    assert not policy.should_retry(3)  # anything else: the attempts alone
+    assert not RetryPolicy(attempts=3, throttle_patience=0.0).should_retry(3, throttled_for=0.0)

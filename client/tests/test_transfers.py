@@ -16,7 +16,7 @@ from signed_import_client.parts import SIGN_BATCH
 from signed_import_client.retry import RetryPolicy
 from signed_import_client.uploader import Uploader
 
-FAST = RetryPolicy(attempts=3, base=0.001, cap=0.001)
+FAST = RetryPolicy(attempts=3, base=0.001, cap=0.001, throttle_patience=0.0)
 EXPIRED = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
 
 

@@ -16,7 +16,7 @@ from signed_import_client.errors import ScanNotFinished
 from signed_import_client.retry import RetryPolicy
 from signed_import_client.uploader import Uploader
 
-FAST = RetryPolicy(attempts=2, base=0.001, cap=0.001)
+FAST = RetryPolicy(attempts=2, base=0.001, cap=0.001, throttle_patience=0.0)
 
 
 class ScanningModule(FakeModule):

@@ -115,6 +115,7 @@ class ApiClient:
         if payload is not None:
             base["Content-Type"] = "application/json"
         attempt = 0
+        first_try = time.monotonic()
         while True:
             attempt += 1
             headers = self.auth.headers(method, url, base, body)  # signed afresh each try
@@ -132,10 +133,13 @@ class ApiClient:
                 self._sleep(self.retry.delay(attempt))
                 continue
             answer = _json(response)
+            throttled = response.status_code == 429 and not _quota_exceeded(answer)
             if (
                 retryable_status(response.status_code)
                 and not _quota_exceeded(answer)
-                and self.retry.should_retry(attempt)
+                and self.retry.should_retry(
+                    attempt, throttled_for=time.monotonic() - first_try if throttled else None
+                )
             ):
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
                 self._sleep(self.retry.delay(attempt, wait))

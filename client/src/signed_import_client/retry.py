@@ -37,12 +37,18 @@ def retry_after_seconds(value: str | None, now: Callable[[], float] = time.time)
 @dataclass(frozen=True)
 class RetryPolicy:
     """`attempts` tries in all (the first included). Before try n+1 (n ≥ 1) it waits a random
-    time in [0, min(cap, base · 2^(n-1))] — or what Retry-After asks, up to `max_retry_after`."""
+    time in [0, min(cap, base · 2^(n-1))] — or what Retry-After asks, up to `max_retry_after`.
+
+    A call the API throttles (429, not a used-up quota) is asked again past `attempts` for as
+    long as `throttle_patience` seconds from its first try: a throttle says "slower", not "no",
+    and a batch whose files share a stage's rate (one call each, where a deployment has no
+    POST /imports) would otherwise lose files to it."""
 
     attempts: int = 6
     base: float = 0.5
     cap: float = 20.0
     max_retry_after: float = 120.0
+    throttle_patience: float = 300.0
     jitter: Callable[[], float] = field(default=random.random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -51,8 +57,11 @@ class RetryPolicy:
         if self.base <= 0 or self.cap < self.base:
             raise ValueError("need 0 < base <= cap")
 
-    def should_retry(self, attempt: int) -> bool:
-        """Whether a try numbered `attempt` (1-based) that failed retryably gets another."""
+    def should_retry(self, attempt: int, *, throttled_for: float | None = None) -> bool:
+        """Whether a try numbered `attempt` (1-based) that failed retryably gets another;
+        `throttled_for`: seconds since the first try, when this one was throttled."""
+        if throttled_for is not None and throttled_for < self.throttle_patience:
+            return True
         return attempt < self.attempts
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
