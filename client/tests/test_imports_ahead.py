@@ -14,6 +14,7 @@ import pytest
 
 from fake_module import API, MIB, FakeModule, api_error, random_file
 from signed_import_client.auth import NoAuth
+from signed_import_client.batch import FileOutcome
 from signed_import_client.errors import FileChangedError
 from signed_import_client.retry import RetryPolicy
 from signed_import_client.uploader import Uploader
@@ -28,10 +29,15 @@ def files(root: Path, count: int, size: int = 1000) -> dict[str, bytes]:
     return {f"{n:04}.csv": random_file(root / f"{n:04}.csv", size + n) for n in range(count)}
 
 
-def upload_all(module: FakeModule, root: Path, **options: object) -> list[str]:
+def upload_all(module: FakeModule, root: Path, **options: object) -> dict[str, FileOutcome]:
+    """Each file's outcome, by its path below `root`."""
     with Uploader(API, NoAuth(), concurrency=4, http=module.client(), retry=FAST) as uploader:
-        outcomes = list(uploader.upload_many([root], recursive=True, **options))  # type: ignore[arg-type]
-    return [outcome.status for outcome in outcomes]
+        found = uploader.upload_many([root], recursive=True, **options)  # type: ignore[arg-type]
+        return {outcome.relative: outcome for outcome in found}
+
+
+def statuses(outcomes: dict[str, FileOutcome]) -> list[str]:
+    return [outcome.status for outcome in outcomes.values()]
 
 
 def stored(module: FakeModule) -> dict[str, bytes]:
@@ -49,9 +55,9 @@ def test_small_files_are_declared_a_hundred_a_call(tmp_path: Path) -> None:
     large = random_file(tmp_path / "d" / "large.bin", 9 * MIB)  # multipart: its own call
     module = FakeModule(imports_per_request=100)
 
-    statuses = upload_all(module, tmp_path / "d", metadata={"batch": "b1"}, keep_paths=True)
+    outcomes = upload_all(module, tmp_path / "d", metadata={"batch": "b1"}, keep_paths=True)
 
-    assert statuses == ["complete"] * 251
+    assert statuses(outcomes) == ["complete"] * 251
     assert stored(module) == {**data, "large.bin": large}
     calls = Counter(module.calls)
     assert calls[CREATE_MANY] == 3  # 100 + 100 + 50
@@ -66,7 +72,7 @@ def test_a_deployment_without_the_route_gets_one_call_a_file(tmp_path: Path) -> 
     data = files(tmp_path / "d", 40)
     module = FakeModule(imports_per_request=0)  # answers 404, as max_imports_per_request = 0
 
-    assert upload_all(module, tmp_path / "d") == ["complete"] * 40
+    assert statuses(upload_all(module, tmp_path / "d")) == ["complete"] * 40
 
     assert stored(module) == data
     calls = Counter(module.calls)
@@ -86,7 +92,7 @@ def test_a_caller_not_allowed_the_route_falls_back(tmp_path: Path, status: int) 
 
     module.handle = no_batches  # type: ignore[method-assign]
 
-    assert upload_all(module, tmp_path / "d") == ["complete"] * 12
+    assert statuses(upload_all(module, tmp_path / "d")) == ["complete"] * 12
     assert stored(module) == data
 
 
@@ -94,7 +100,7 @@ def test_a_lower_limit_halves_the_call_until_it_is_accepted(tmp_path: Path) -> N
     data = files(tmp_path / "d", 120)
     module = FakeModule(imports_per_request=30)
 
-    assert upload_all(module, tmp_path / "d") == ["complete"] * 120
+    assert statuses(upload_all(module, tmp_path / "d")) == ["complete"] * 120
 
     assert stored(module) == data
     calls = Counter(module.calls)
@@ -115,8 +121,7 @@ def test_an_item_refused_fails_its_file_only(tmp_path: Path) -> None:
 
     module._create = refuse_one  # type: ignore[method-assign]
 
-    with Uploader(API, NoAuth(), http=module.client(), retry=FAST) as uploader:
-        outcomes = {o.relative: o for o in uploader.upload_many([tmp_path / "d"], recursive=True)}
+    outcomes = upload_all(module, tmp_path / "d")
 
     assert outcomes["0003.csv"].status == "failed"
     assert "415 ContentTypeNotAllowed" in str(outcomes["0003.csv"].error)
@@ -156,8 +161,7 @@ def test_an_item_the_validator_refuses_fails_alone(tmp_path: Path) -> None:
 
     module.handle = validator  # type: ignore[method-assign]
 
-    with Uploader(API, NoAuth(), http=module.client(), retry=FAST) as uploader:
-        outcomes = {o.relative: o for o in uploader.upload_many([tmp_path / "d"], recursive=True)}
+    outcomes = upload_all(module, tmp_path / "d")
 
     assert outcomes["0017.csv"].status == "failed"
     assert "400 InvalidBody" in str(outcomes["0017.csv"].error)
