@@ -3,7 +3,8 @@ function served by local gateways in processes of their own (localdev.serve), co
 the signed-import client library.
 
 Load: 50 concurrent consumers doing the whole flow, single PUT and multipart, every answer 2xx
-and every object read back equal (`make load` is the longer form).
+but the stage's throttles (429, retried, as on AWS) and every object read back equal (`make load`
+is the longer form).
 
 Faults: another container of the same function has its S3 endpoint behind a fault proxy
 (localdev.faults, in reverse-proxy mode), so that both the signer's own S3 API calls and the
@@ -245,7 +246,9 @@ def test_fifty_consumers_complete_every_import_without_an_error(
 
     assert result.failures == []
     assert result.problems == []
-    assert result.non_2xx == {}  # no 5xx, no 4xx, no retry of any kind
+    # No 5xx, no 4xx but the stage's throttle (50 calls a second a method, applied by the local
+    # gateway as by API Gateway), whose 429s the consumers retried.
+    assert result.unexpected == {}
     assert len(result.completed) == 200
     assert sum(1 for done in result.completed if done.method == "MULTIPART") == 50
     assert len(result.aborted) == 50

@@ -184,6 +184,21 @@ class LoadResult:
         )
 
     @property
+    def throttled(self) -> int:
+        """429 THROTTLED answers: the stage's throttle, as on AWS, which the consumers retry."""
+        return sum(1 for s in self.samples if s.status == 429 and s.error_code == "Throttled")
+
+    @property
+    def unexpected(self) -> Counter[str]:
+        """Answers other than 2xx but the stage's throttles."""
+        return Counter(
+            f"{s.route} {s.status if s.status is not None else 'no answer'}"
+            for s in self.samples
+            if (s.status is None or not 200 <= s.status < 300)
+            and not (s.status == 429 and s.error_code == "Throttled")
+        )
+
+    @property
     def server_errors(self) -> int:
         return sum(1 for s in self.samples if s.status is not None and s.status >= 500)
 
@@ -191,7 +206,7 @@ class LoadResult:
     def ok(self) -> bool:
         expected = self.consumers * self.imports_per_consumer
         return (
-            not self.non_2xx
+            not self.unexpected
             and not self.failures
             and not self.problems
             and len(self.completed) == expected
@@ -411,7 +426,8 @@ def report(result: LoadResult, *, title: str, command: str) -> str:
         f"| wall time | {result.seconds:,.1f} s |",
         f"| throughput | {len(result.completed) / seconds:,.1f} imports/s, "
         f"{sent / MIB / seconds:,.1f} MiB/s, {len(result.samples) / seconds:,.0f} requests/s |",
-        f"| answers other than 2xx | {sum(non_2xx.values())} (5xx: {result.server_errors}) |",
+        f"| answers other than 2xx | {sum(non_2xx.values())} (5xx: {result.server_errors}; "
+        f"429 Throttled by the stage's throttle, retried: {result.throttled}) |",
         f"| imports failed | {len(result.failures)} |",
         f"| verification problems | {len(result.problems)} |",
         "",
