@@ -167,3 +167,27 @@ def test_an_item_the_validator_refuses_fails_alone(tmp_path: Path) -> None:
     assert "400 InvalidBody" in str(outcomes["0017.csv"].error)
     assert set(stored(module)) == set(data) - {"0017.csv"}
     assert Counter(module.calls)[CREATE_ONE] == 0
+
+
+def test_a_call_that_never_answers_fails_one_file_and_the_rest_are_declared_again(
+    tmp_path: Path,
+) -> None:
+    data = files(tmp_path / "d", 30)
+    module = FakeModule(imports_per_request=100)
+    handle = module.handle
+    dropped = iter(range(FAST.attempts))  # every try of the first call
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        if str(request.url) == API + "s" and next(dropped, None) is not None:
+            raise httpx.ConnectError("connection reset", request=request)
+        return handle(request)
+
+    module.handle = flaky  # type: ignore[method-assign]
+
+    outcomes = upload_all(module, tmp_path / "d")
+
+    failed = [name for name, outcome in outcomes.items() if outcome.status == "failed"]
+    assert len(failed) == 1
+    assert "ConnectError" in str(outcomes[failed[0]].error)
+    assert set(stored(module)) == set(data) - set(failed)
+    assert Counter(module.calls)[CREATE_ONE] == 0

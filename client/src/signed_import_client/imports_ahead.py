@@ -68,7 +68,6 @@ class ImportsAhead:
         self._lock = threading.Lock()
         self.per_call = MAX_IMPORTS_PER_CALL
         self.available = True
-        self.calls = 0  # POST /imports calls answered 200
 
     def take(self, found: FoundFile) -> Created | None:
         """The import created for `found`, declaring it and the next files first if needed;
@@ -123,7 +122,9 @@ class ImportsAhead:
                     return
                 self._next = start  # the files after the first try again with their own call
                 raise
-            self.calls += 1
+            except BaseException:
+                self._next = start  # a call that never answered (the network, an interruption)
+                raise
             for (found, prepared), result in zip(group, results, strict=True):
                 self._ready[found.path] = _outcome(prepared, result)
             return
