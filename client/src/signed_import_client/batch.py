@@ -2,6 +2,8 @@
 credentials, at most `concurrency` PUTs to S3 in flight across the batch (the Uploader's
 transfer slots, which a multipart file's parts share with the other files), and FILES_PER_SLOT
 times as many files in flight, so that the API calls creating the next imports overlap the PUTs.
+Files of up to 5 MiB have their imports created a hundred a call (POST /imports, see
+imports_ahead), where the deployment has the route.
 
 With a `BatchRecord`, running the same batch again skips the files it imported (same identity:
 device, inode, size, modification time), reports those that changed since instead of sending
