@@ -1,7 +1,7 @@
 """POST /imports: many small files' imports in one call, each answered or refused on its own.
 
-A batch creates single-PUT imports only: signing one is arithmetic (no call to S3), so a call of
-a hundred answers as fast as one, and a refused item costs the others nothing. A multipart
+A batch creates single-PUT imports only: signing one is arithmetic (no call to S3, ~80 µs), so a
+call of a hundred stays short, and a refused item costs the others nothing. A multipart
 import is one call among the many its parts make anyway: it is created with POST /import.
 """
 
