@@ -40,18 +40,29 @@ def yield_session_cpu(pid: int, niceness: int = SESSION_NICENESS) -> bool:
 def run_yielding(
     command: list[str], niceness: int = NICENESS, session_niceness: int = SESSION_NICENESS
 ) -> int:
-    process = subprocess.Popen(
-        ["nice", "-n", str(niceness), *command],
-        start_new_session=True,  # an autogroup of its own, which the line below deprioritizes
-    )
-    yield_session_cpu(process.pid, session_niceness)
+    process: subprocess.Popen[bytes] | None = None
+    early: list[int] = []  # signals that came before COMMAND started
 
     def pass_on(signum: int, _frame: FrameType | None) -> None:
+        if process is None:
+            early.append(signum)
+            return
         with contextlib.suppress(ProcessLookupError):  # it has just ended
             os.killpg(process.pid, signum)
 
+    # Before the command starts: a Ctrl-C while it starts is passed on too, not lost.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, pass_on)
+    process = subprocess.Popen(
+        ["nice", "-n", str(niceness), *command],
+        start_new_session=True,  # an autogroup of its own, which preexec_fn deprioritizes
+        # In the child, after setsid and before exec: COMMAND starts in the yielding autogroup
+        # (written from the parent, it could run a while before). This process has one thread.
+        preexec_fn=lambda: yield_session_cpu(os.getpid(), session_niceness),  # noqa: PLW1509
+    )
+    for pending in early:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, pending)
     status = process.wait()
     return 128 - status if status < 0 else status
 
