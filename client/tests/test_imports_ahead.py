@@ -50,6 +50,21 @@ def stored(module: FakeModule) -> dict[str, bytes]:
     return objects
 
 
+def assert_failed_alone(
+    module: FakeModule,
+    outcomes: dict[str, FileOutcome],
+    data: dict[str, bytes],
+    name: str,
+    answer: str,
+) -> None:
+    """`name` failed with `answer`; every other file was imported and stored."""
+    assert outcomes[name].status == "failed"
+    assert answer in str(outcomes[name].error)
+    others = set(data) - {name}
+    assert {n for n, outcome in outcomes.items() if outcome.status == "complete"} == others
+    assert set(stored(module)) == others
+
+
 def test_small_files_are_declared_a_hundred_a_call(tmp_path: Path) -> None:
     data = files(tmp_path / "d", 250)
     large = random_file(tmp_path / "d" / "large.bin", 9 * MIB)  # multipart: its own call
@@ -123,12 +138,7 @@ def test_an_item_refused_fails_its_file_only(tmp_path: Path) -> None:
 
     outcomes = upload_all(module, tmp_path / "d")
 
-    assert outcomes["0003.csv"].status == "failed"
-    assert "415 ContentTypeNotAllowed" in str(outcomes["0003.csv"].error)
-    assert {name for name, o in outcomes.items() if o.status == "complete"} == set(data) - {
-        "0003.csv"
-    }
-    assert set(stored(module)) == set(data) - {"0003.csv"}
+    assert_failed_alone(module, outcomes, data, "0003.csv", "415 ContentTypeNotAllowed")
 
 
 def test_a_file_changed_after_its_checksum_is_not_sent(tmp_path: Path) -> None:
@@ -163,9 +173,7 @@ def test_an_item_the_validator_refuses_fails_alone(tmp_path: Path) -> None:
 
     outcomes = upload_all(module, tmp_path / "d")
 
-    assert outcomes["0017.csv"].status == "failed"
-    assert "400 InvalidBody" in str(outcomes["0017.csv"].error)
-    assert set(stored(module)) == set(data) - {"0017.csv"}
+    assert_failed_alone(module, outcomes, data, "0017.csv", "400 InvalidBody")
     assert Counter(module.calls)[CREATE_ONE] == 0
 
 
