@@ -13,11 +13,11 @@ from .body import load_json_object
 from .call import Call
 from .create import single_put
 from .errors import ClientError
-from .request import MAX_BODY_BYTES, import_request
+from .request import MAX_BODY_BYTES, import_item
 from .responses import error_body
 
-# A hundred items as large as a valid one can be (under 7 KB: a 255-character filename written as
-# JSON escapes, 2 KB of metadata) fit; their answers stay far below Lambda's 6 MB response.
+# A hundred items as long as a valid one can be written (~4.5 KB: S3's 2 KB of metadata in
+# two-byte JSON escapes, the longest media type) fit; their answers stay far below Lambda's 6 MB.
 MAX_BATCH_BODY_BYTES = 64 * MAX_BODY_BYTES  # 1 MiB
 
 
@@ -40,7 +40,7 @@ def create_imports(call: Call) -> tuple[int, dict[str, Any]]:
 def _create(call: Call, item: object) -> dict[str, Any]:
     """One item's answer: {"status": 201, "import": …} or {"status": 4xx, "error": …}."""
     try:
-        request = import_request(item, call.settings)
+        request = import_item(item, call.settings)
         if request.multipart:
             raise ClientError(
                 400,

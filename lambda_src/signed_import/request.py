@@ -241,14 +241,19 @@ def _metadata(body: dict[str, Any], filename: str | None) -> dict[str, str]:
 
 
 def parse_import_request(event: dict[str, Any], settings: Settings) -> ImportRequest:
-    return import_request(load_json_object(event, _FIELDS, MAX_BODY_BYTES), settings)
+    return _checked_request(load_json_object(event, _FIELDS, MAX_BODY_BYTES), settings)
 
 
-def import_request(body: object, settings: Settings) -> ImportRequest:
-    """One import's fields (a POST /import body, or an item of a POST /imports list) checked."""
-    if not isinstance(body, dict):
+def import_item(item: object, settings: Settings) -> ImportRequest:
+    """An item of a POST /imports list: an object of POST /import's fields, checked alike."""
+    if not isinstance(item, dict):
         raise ClientError(400, "InvalidBody", "an import request must be a JSON object")
-    refuse_unknown_fields(body, _FIELDS)
+    refuse_unknown_fields(item, _FIELDS)
+    return _checked_request(item, settings)
+
+
+def _checked_request(body: dict[str, Any], settings: Settings) -> ImportRequest:
+    """An import request's fields (no others among them), checked."""
     size = _size(body, settings)
     multipart = _multipart(body, size, settings)
     content_type = _media_type(body, settings)

@@ -133,10 +133,11 @@ class ApiClient:
                 self._sleep(self.retry.delay(attempt))
                 continue
             answer = _json(response)
-            throttled = response.status_code == 429 and not _quota_exceeded(answer)
+            quota_used_up = _quota_exceeded(answer)
+            throttled = response.status_code == 429 and not quota_used_up
             if (
                 retryable_status(response.status_code)
-                and not _quota_exceeded(answer)
+                and not quota_used_up
                 and self.retry.should_retry(
                     attempt, throttled_for=time.monotonic() - first_try if throttled else None
                 )

@@ -163,6 +163,18 @@ class Completed:
     sha256: str
 
 
+def _answered_2xx(sample: Sample) -> bool:
+    return sample.status is not None and 200 <= sample.status < 300
+
+
+def _throttled(sample: Sample) -> bool:
+    return sample.status == 429 and sample.error_code == "Throttled"
+
+
+def _label(sample: Sample) -> str:
+    return f"{sample.route} {sample.status if sample.status is not None else 'no answer'}"
+
+
 @dataclass
 class LoadResult:
     consumers: int
@@ -177,25 +189,18 @@ class LoadResult:
     @property
     def non_2xx(self) -> Counter[str]:
         """'<route> <status>' (or '<route> no answer') → count."""
-        return Counter(
-            f"{s.route} {s.status if s.status is not None else 'no answer'}"
-            for s in self.samples
-            if s.status is None or not 200 <= s.status < 300
-        )
+        return Counter(_label(s) for s in self.samples if not _answered_2xx(s))
 
     @property
     def throttled(self) -> int:
         """429 THROTTLED answers: the stage's throttle, as on AWS, which the consumers retry."""
-        return sum(1 for s in self.samples if s.status == 429 and s.error_code == "Throttled")
+        return sum(1 for s in self.samples if _throttled(s))
 
     @property
     def unexpected(self) -> Counter[str]:
         """Answers other than 2xx but the stage's throttles."""
         return Counter(
-            f"{s.route} {s.status if s.status is not None else 'no answer'}"
-            for s in self.samples
-            if (s.status is None or not 200 <= s.status < 300)
-            and not (s.status == 429 and s.error_code == "Throttled")
+            _label(s) for s in self.samples if not _answered_2xx(s) and not _throttled(s)
         )
 
     @property
@@ -441,7 +446,7 @@ def report(result: LoadResult, *, title: str, command: str) -> str:
         errors = Counter(
             str(s.status) if s.status is not None else "no answer"
             for s in samples
-            if s.status is None or not 200 <= s.status < 300
+            if not _answered_2xx(s)
         )
         shown = ", ".join(f"{status}: {n}" for status, n in sorted(errors.items())) or "0"
         lines.append(
